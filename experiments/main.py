@@ -1,0 +1,45 @@
+r"""Entry point for every system in this repository.
+
+  python -m experiments.main --config=configs/remember.py --workdir=/tmp/remember
+  python -m experiments.main --config=configs/tvae_mnist.py --config.num_epochs=1
+
+Any config field can be overridden with `--config.key=value`; an unknown key fails loudly. The
+config's `system` field chooses the trainer ('remember' or 'tvae').
+"""
+
+import os
+import time
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
+flags.DEFINE_string("workdir", None, "Where logs, checkpoints and results go (default: ./runs/...).")
+flags.mark_flags_as_required(["config"])
+
+
+def default_workdir(config) -> str:
+  """A fresh run directory named after the system and the time."""
+  return os.path.join("runs", f"{config.system}_{time.strftime('%Y%m%d_%H%M%S')}")
+
+
+def main(argv):
+  del argv
+  config = FLAGS.config
+  workdir = FLAGS.workdir or default_workdir(config)
+  logging.info("workdir: %s", workdir)
+  if config.system == "remember":
+    from learned_rules.train import trainer
+
+    trainer.train_and_evaluate(config, workdir)
+  elif config.system == "tvae":
+    from learned_rules.tvae import train as tvae_train
+
+    tvae_train.train_and_evaluate(config, workdir)
+  else:
+    raise app.UsageError(f"config.system={config.system!r}: expected 'remember' or 'tvae'.")
+
+
+if __name__ == "__main__":
+  app.run(main)
