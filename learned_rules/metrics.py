@@ -1,0 +1,71 @@
+"""Recall metrics, each with its criterion stated in its docstring."""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from learned_rules.tasks.remember import Episode
+
+
+def recall_loss(logits, episode: Episode) -> jax.Array:
+  """Sigmoid cross-entropy of the readout against the target bits, over the loss mask."""
+  per_bit = optax.sigmoid_binary_cross_entropy(logits, episode.targets)
+  return jnp.sum(per_bit * episode.loss_mask) / jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
+
+
+def binary_entropy(p):
+  p = jnp.clip(p, 1e-12, 1.0 - 1e-12)
+  return -(p * jnp.log2(p) + (1.0 - p) * jnp.log2(1.0 - p))
+
+
+def recall_counts(logits, episode: Episode, target_bits: int) -> dict:
+  """Sums over one episode, read at the last step of every active recall item.
+
+  A bit is correct when sign(logit) matches the target. Perfect recall: every scored bit of an
+  item correct. Stored information I = K * target_bits * (1 - H2(e)), where e is the error on the
+  hidden bits (the ones the cue did not give away; all scored bits if none were hidden), capped at
+  0.5; K * target_bits counts every bit a memory must hold to answer any cue.
+  """
+  correct = ((logits > 0).astype(jnp.float32) == episode.targets).astype(jnp.float32)
+  at_eval = episode.eval_mask[:, None]
+  scored = episode.loss_mask * at_eval
+  hidden = episode.hidden_mask * at_eval
+  wrong_scored = jnp.sum(scored * (1.0 - correct), axis=1)
+  counts = {
+    "hidden_correct": jnp.sum(hidden * correct),
+    "hidden_total": jnp.sum(hidden),
+    "scored_correct": jnp.sum(scored * correct),
+    "scored_total": jnp.sum(scored),
+    "items_perfect": jnp.sum(episode.eval_mask * (wrong_scored == 0)),
+    "items_total": jnp.sum(episode.eval_mask),
+  }
+  use_hidden = counts["hidden_total"] > 0
+  errors = jnp.where(
+    use_hidden,
+    counts["hidden_total"] - counts["hidden_correct"],
+    counts["scored_total"] - counts["scored_correct"],
+  )
+  total = jnp.where(use_hidden, counts["hidden_total"], counts["scored_total"])
+  error_rate = jnp.minimum(errors / jnp.maximum(total, 1.0), 0.5)
+  counts["information_bits"] = (
+    episode.num_patterns * target_bits * (1.0 - binary_entropy(error_rate))
+  ).astype(jnp.float32)
+  counts["episodes"] = jnp.float32(1.0)
+  return counts
+
+
+def summarize(counts: dict, num_synapses: int, num_state_floats: int) -> dict:
+  """Turns summed counts (over episodes) into the reported metrics."""
+  episodes = max(float(counts["episodes"]), 1.0)
+  information = float(counts["information_bits"]) / episodes
+  return {
+    "hidden_bit_accuracy": float(counts["hidden_correct"])
+    / max(float(counts["hidden_total"]), 1.0),
+    "bit_accuracy": float(counts["scored_correct"]) / max(float(counts["scored_total"]), 1.0),
+    "perfect_recall_fraction": float(counts["items_perfect"])
+    / max(float(counts["items_total"]), 1.0),
+    "information_bits": information,
+    # None where the memory has no synapses or state (the oracle keeps the patterns verbatim).
+    "bits_per_synapse": information / num_synapses if num_synapses else None,
+    "bits_per_state_float": information / num_state_floats if num_state_floats else None,
+  }

@@ -1,0 +1,92 @@
+"""Config -> task, topology and networks, with every value checked before anything compiles."""
+
+import dataclasses
+
+from learned_rules import rules, topology
+from learned_rules.dynamics import Network
+from learned_rules.tasks import remember
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+  task: remember.RememberTask
+  topology: topology.Topology
+  config: object
+
+  def network(self, rule_name: str) -> Network:
+    """A network running `rule_name` ('learned' uses the config's rule block) on the topology."""
+    return Network(rules.build(rule_name, self.config.rule), self.topology, self.config.aggregation)
+
+  @property
+  def num_state_floats(self) -> int:
+    rule = self.config.rule
+    return (
+      self.topology.num_synapses * rule.synapse_state_size
+      + self.topology.num_neurons * rule.neuron_state_size
+    )
+
+
+def _positive_int(key, value):
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise ValueError(f"{key}={value!r}: must be a positive integer.")
+
+
+def validate(config) -> None:
+  """Raises ValueError naming the offending key for any value that cannot work."""
+  remember.validate(config.task)
+  topo = config.topology
+  if topo.name not in topology.TOPOLOGIES:
+    raise ValueError(f"topology.name={topo.name!r}: expected one of {topology.TOPOLOGIES}.")
+  if not isinstance(topo.num_hidden, int) or topo.num_hidden < 0:
+    raise ValueError(f"topology.num_hidden={topo.num_hidden!r}: must be a non-negative integer.")
+  for i, size in enumerate(topo.hidden_sizes):
+    _positive_int(f"topology.hidden_sizes[{i}]", size)
+  if topo.name == "sparse":
+    n = remember.num_visible(config.task) + topo.num_hidden
+    if not isinstance(topo.fan_in, int) or not 1 <= topo.fan_in <= n - 1:
+      raise ValueError(f"topology.fan_in={topo.fan_in!r}: must be an integer in [1, {n - 1}].")
+  rule = config.rule
+  if rule.name not in rules.RULES:
+    raise ValueError(f"rule.name={rule.name!r}: expected one of {rules.RULES}.")
+  for key in ("neuron_state_size", "synapse_state_size", "message_size", "hidden_size"):
+    _positive_int(f"rule.{key}", rule[key])
+  if not isinstance(rule.embedding_size, int) or rule.embedding_size < 0:
+    raise ValueError(f"rule.embedding_size={rule.embedding_size!r}: must be >= 0.")
+  if config.aggregation not in ("mean", "sum"):
+    raise ValueError(f"aggregation={config.aggregation!r}: expected 'mean' or 'sum'.")
+  train = config.train
+  for key in ("num_steps", "batch_size", "log_every"):
+    _positive_int(f"train.{key}", train[key])
+  if not train.learning_rate > 0:
+    raise ValueError(f"train.learning_rate={train.learning_rate!r}: must be > 0.")
+  if train.schedule not in ("cosine", "constant"):
+    raise ValueError(f"train.schedule={train.schedule!r}: expected 'cosine' or 'constant'.")
+  evaluation = config.eval
+  for key in ("num_episodes", "batch_size"):
+    _positive_int(f"eval.{key}", evaluation[key])
+  for name in evaluation.baselines:
+    if name not in rules.RULES:
+      raise ValueError(f"eval.baselines has {name!r}: expected names from {rules.RULES}.")
+  eval_k = evaluation.k
+  if eval_k != -1:
+    _positive_int("eval.k", eval_k)
+    distinct = 2**config.task.pattern_bits
+    if eval_k > distinct:
+      raise ValueError(f"eval.k={eval_k}: above the {distinct} distinct patterns of the task.")
+
+
+def build(config) -> Experiment:
+  validate(config)
+  task = remember.RememberTask(config.task)
+  topo = topology.build(config.topology, task.num_visible)
+  return Experiment(task=task, topology=topo, config=config)
+
+
+def eval_task(config) -> remember.RememberTask:
+  """The task at the evaluation load: K = eval.k patterns in every episode."""
+  k = config.task.k_max if config.eval.k == -1 else config.eval.k
+  task_config = config.task.copy_and_resolve_references()
+  with task_config.unlocked():
+    task_config.k_min = k
+    task_config.k_max = k
+  return remember.RememberTask(task_config)

@@ -1,0 +1,218 @@
+"""The remember task: store K patterns, wait, then recall each from a cue (project design).
+
+An episode is laid out on a static time grid built for `k_max` pattern slots, so every K in
+[k_min, k_max] uses the same shapes and the meta-step compiles once. With K < k_max active
+patterns, the first k_max - K store slots are blank (the network just sees a longer quiet start)
+and the last k_max - K recall slots have no input and no loss.
+
+Modes (visible vector of V bits, each bit one input neuron and one read-out neuron):
+- auto: V = D. Store xi_k; recall from xi_k with round(c D) random bits hidden (set to 0).
+- hetero: V = 2D. Store [a_k, b_k] together; cue [a_k, 0]; target b_k (the hidden half).
+- sequence: V = D. Store snippets of L frames in order; cue frame 1, then frames 2..L must
+  follow with no input; target those frames.
+Every neuron also receives a store-phase flag (1 while a pattern is presented for storage), a
+neuromodulatory signal of our design that hand-written rules need to know when to write.
+"""
+
+import dataclasses
+
+import chex
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+MODES = ("auto", "hetero", "sequence")
+
+
+@flax.struct.dataclass
+class Episode:
+  inputs: jax.Array  # (T, V) in {-1, 0, +1}
+  store_flags: jax.Array  # (T,) 1 on store presentation steps
+  targets: jax.Array  # (T, V) in {0, 1}
+  loss_mask: jax.Array  # (T, V) 1 where the recall loss counts
+  hidden_mask: jax.Array  # (T, V) 1 on target bits that were hidden in the cue
+  eval_mask: jax.Array  # (T,) 1 on the last step of each active recall item (metrics read here)
+  recall_item: jax.Array  # (T,) recall item index at recall steps, -1 elsewhere
+  patterns: jax.Array  # (k_max, L, V) stored patterns, ±1
+  num_patterns: jax.Array  # () number K of active patterns
+  oracle_targets: jax.Array  # (T, V) the nearest-stored-pattern oracle's answer, ±1
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  """Static per-step layout (numpy), shared by every episode of a task."""
+
+  store_slot: np.ndarray  # (T,) slot presented at this step, -1 if none
+  store_frame: np.ndarray  # (T,)
+  recall_slot: np.ndarray  # (T,) recall position (0..k_max-1), -1 if none
+  recall_frame: np.ndarray  # (T,)
+  recall_is_cue: np.ndarray  # (T,) bool, sequence cue frames (no loss)
+  recall_last_step: np.ndarray  # (T,) bool, last step of a recall item
+
+  @property
+  def length(self) -> int:
+    return int(self.store_slot.shape[0])
+
+
+def validate(config) -> None:
+  """Checks the task config before anything compiles; errors name the key."""
+  if config.mode not in MODES:
+    raise ValueError(f"task.mode={config.mode!r}: expected one of {MODES}.")
+  for key in ("pattern_bits", "k_min", "k_max", "store_steps", "repetitions", "recall_steps"):
+    value = config[key]
+    if not isinstance(value, int) or value < 1:
+      raise ValueError(f"task.{key}={value!r}: must be a positive integer.")
+  for key in ("gap_steps", "delay_steps"):
+    value = config[key]
+    if not isinstance(value, int) or value < 0:
+      raise ValueError(f"task.{key}={value!r}: must be a non-negative integer.")
+  if not 0.0 <= config.hidden_fraction <= 1.0:
+    raise ValueError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
+  if config.k_min > config.k_max:
+    raise ValueError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
+  if config.mode == "sequence" and (
+    not isinstance(config.sequence_length, int) or config.sequence_length < 2
+  ):
+    raise ValueError(
+      f"task.sequence_length={config.sequence_length!r}: must be >= 2 in sequence mode."
+    )
+  distinct = 2.0**config.pattern_bits
+  if config.k_max > distinct:
+    raise ValueError(
+      f"task.k_max={config.k_max}: a task of {config.pattern_bits}-bit patterns holds at most "
+      f"{int(distinct)} distinct patterns; lower task.k_max or raise task.pattern_bits."
+    )
+
+
+def frames_per_pattern(config) -> int:
+  return config.sequence_length if config.mode == "sequence" else 1
+
+
+def num_visible(config) -> int:
+  return 2 * config.pattern_bits if config.mode == "hetero" else config.pattern_bits
+
+
+def target_bits_per_pattern(config) -> int:
+  """Bits a memory must hold to answer every recall of one pattern."""
+  if config.mode == "sequence":
+    return config.pattern_bits * (config.sequence_length - 1)
+  return config.pattern_bits
+
+
+def build_schedule(config) -> Schedule:
+  frames = frames_per_pattern(config)
+  rows = []  # (store_slot, store_frame, recall_slot, recall_frame, is_cue, last)
+  for _ in range(config.repetitions):
+    for slot in range(config.k_max):
+      for frame in range(frames):
+        rows += [(slot, frame, -1, 0, False, False)] * config.store_steps
+      rows += [(-1, 0, -1, 0, False, False)] * config.gap_steps
+  rows += [(-1, 0, -1, 0, False, False)] * config.delay_steps
+  for slot in range(config.k_max):
+    for frame in range(frames):
+      is_cue = config.mode == "sequence" and frame == 0
+      for step in range(config.recall_steps):
+        rows.append((-1, 0, slot, frame, is_cue, step == config.recall_steps - 1))
+  columns = list(zip(*rows, strict=True))
+  return Schedule(
+    store_slot=np.array(columns[0], np.int32),
+    store_frame=np.array(columns[1], np.int32),
+    recall_slot=np.array(columns[2], np.int32),
+    recall_frame=np.array(columns[3], np.int32),
+    recall_is_cue=np.array(columns[4], bool),
+    recall_last_step=np.array(columns[5], bool),
+  )
+
+
+class RememberTask:
+  """Samples remember episodes in JAX (jit- and vmap-friendly) for a fixed static layout."""
+
+  def __init__(self, config):
+    validate(config)
+    self.config = config
+    self.schedule = build_schedule(config)
+    self.num_visible = num_visible(config)
+    self.frames = frames_per_pattern(config)
+    self.target_bits = target_bits_per_pattern(config)
+
+  @property
+  def length(self) -> int:
+    return self.schedule.length
+
+  def sample(self, rng, num_patterns) -> Episode:
+    """One episode with `num_patterns` (traced int ok) active patterns out of k_max slots."""
+    cfg, sched = self.config, self.schedule
+    k_max, v, d = cfg.k_max, self.num_visible, cfg.pattern_bits
+    key_patterns, key_order, key_hidden = jax.random.split(rng, 3)
+    patterns = jax.random.rademacher(key_patterns, (k_max, self.frames, v)).astype(jnp.float32)
+
+    # Store order: slot s holds pattern s; the last K slots are the active ones.
+    slot_active = jnp.arange(k_max) >= k_max - num_patterns
+    # Recall order: active patterns first, in random order.
+    order_key = jax.random.uniform(key_order, (k_max,)) + jnp.where(slot_active, 0.0, 2.0)
+    recall_pattern = jnp.argsort(order_key)
+    recall_active = jnp.arange(k_max) < num_patterns
+
+    # Which bits of each recall item are hidden in the cue.
+    if cfg.mode == "auto":
+      n_hidden = int(round(cfg.hidden_fraction * d))
+      ranks = jnp.argsort(jnp.argsort(jax.random.uniform(key_hidden, (k_max, v)), axis=1), axis=1)
+      hidden = (ranks < n_hidden).astype(jnp.float32)
+    elif cfg.mode == "hetero":
+      hidden = jnp.broadcast_to(jnp.concatenate([jnp.zeros(d), jnp.ones(d)]), (k_max, v))
+    else:  # sequence: the cue frame is shown whole, later frames are all hidden
+      hidden = jnp.ones((k_max, v))
+
+    store_slot = jnp.asarray(np.maximum(sched.store_slot, 0))
+    is_store = jnp.asarray(sched.store_slot >= 0) & slot_active[store_slot]
+    store_inputs = patterns[store_slot, sched.store_frame] * is_store[:, None]
+
+    recall_slot = jnp.asarray(np.maximum(sched.recall_slot, 0))
+    is_recall = jnp.asarray(sched.recall_slot >= 0) & recall_active[recall_slot]
+    recalled = recall_pattern[recall_slot]
+    target_pm = patterns[recalled, sched.recall_frame]  # (T, V) ±1
+    step_hidden = hidden[recall_slot]
+    is_cue = jnp.asarray(sched.recall_is_cue)
+    if cfg.mode == "sequence":
+      cue = jnp.where(is_cue[:, None], patterns[recalled, 0], 0.0)
+    else:
+      cue = target_pm * (1.0 - step_hidden)
+    recall_inputs = cue * is_recall[:, None]
+
+    scored = is_recall & ~is_cue
+    loss_mask = scored[:, None] * (step_hidden if cfg.mode == "hetero" else 1.0)
+    loss_mask = jnp.broadcast_to(loss_mask, (self.length, v)).astype(jnp.float32)
+    items = jnp.asarray(sched.recall_slot * self.frames + sched.recall_frame)
+    episode = Episode(
+      inputs=store_inputs + recall_inputs,
+      store_flags=is_store.astype(jnp.float32),
+      targets=(target_pm + 1.0) / 2.0,
+      loss_mask=loss_mask,
+      hidden_mask=loss_mask * step_hidden,
+      eval_mask=(scored & jnp.asarray(sched.recall_last_step)).astype(jnp.float32),
+      recall_item=jnp.where(jnp.asarray(sched.recall_slot >= 0), items, -1),
+      patterns=patterns,
+      num_patterns=jnp.asarray(num_patterns),
+      oracle_targets=self._oracle(patterns, slot_active, recalled, step_hidden),
+    )
+    chex.assert_shape(episode.inputs, (self.length, v))
+    return episode
+
+  def _oracle(self, patterns, slot_active, recalled, step_hidden):
+    """Nearest stored pattern to the cue on its visible bits; answers that pattern's frame."""
+    sched = self.schedule
+    cue_frame = 0 if self.config.mode == "sequence" else sched.recall_frame
+    cue = patterns[recalled, cue_frame]  # (T, V)
+    visible = 1.0 - step_hidden if self.config.mode != "sequence" else jnp.ones_like(cue)
+    candidates = patterns[:, 0]  # (k_max, V) first frame of each stored pattern
+    agreement = jnp.einsum("tv,kv->tk", cue * visible, candidates)
+    agreement = jnp.where(slot_active[None, :], agreement, -jnp.inf)
+    best = jnp.argmax(agreement, axis=1)  # ties: the first stored slot
+    return patterns[best, sched.recall_frame]
+
+  def sample_batch(self, rng, batch_size: int, k_min: int, k_max: int) -> Episode:
+    """A batch of episodes, each with its own K drawn uniformly from [k_min, k_max]."""
+    key_k, key_eps = jax.random.split(rng)
+    ks = jax.random.randint(key_k, (batch_size,), k_min, k_max + 1)
+    return jax.vmap(self.sample)(jax.random.split(key_eps, batch_size), ks)
