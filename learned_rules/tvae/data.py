@@ -61,6 +61,7 @@ def hue_shift(rgb: jnp.ndarray, degrees) -> jnp.ndarray:
   )
   hue = jnp.where(chroma > 0, hue, 0.0)
   hue = jnp.mod(hue + jnp.asarray(degrees) / 60.0, 6.0)
+
   # hsv -> rgb via the standard k-formula.
   def channel(n):
     k = jnp.mod(n + hue, 6.0)
@@ -100,7 +101,9 @@ def check_transforms(names) -> tuple[str, ...]:
   names = tuple(n.strip() for n in names.split(",")) if isinstance(names, str) else tuple(names)
   for name in names:
     if name not in TRANSFORMS:
-      raise ValueError(f"config.data.transforms: unknown {name!r}; expected from {list(TRANSFORMS)}")
+      raise ValueError(
+        f"config.data.transforms: unknown {name!r}; expected from {list(TRANSFORMS)}"
+      )
   return names
 
 

@@ -1,0 +1,1 @@
+"""Topographic VAE (Keller & Welling 2021): equivariant capsules from transforming sequences."""

@@ -1,0 +1,91 @@
+"""Pictures: capsule traversals, sequence reconstructions and prior samples (2-D torus)."""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from learned_rules.tvae import model as model_lib
+
+
+def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
+  """(rows, cols, H, W, C) -> one (rows·(H+pad), cols·(W+pad), C) image with white gaps."""
+  rows, cols, height, width, channels = images.shape
+  canvas = np.ones((rows * (height + pad), cols * (width + pad), channels), np.float32)
+  for r in range(rows):
+    for c in range(cols):
+      y, x = r * (height + pad), c * (width + pad)
+      canvas[y : y + height, x : x + width] = images[r, c]
+  return canvas
+
+
+def save_png(path: str, image: np.ndarray) -> None:
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  image = np.clip(np.asarray(image, np.float32), 0.0, 1.0)
+  if image.shape[-1] == 1:
+    plt.imsave(path, image[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
+  else:
+    plt.imsave(path, image)
+
+
+def mean_latents(params, model, x):
+  """Posterior-mean z, u and the resulting t for x of shape (B, S, P)."""
+  posterior = model.apply(params, x, method=model.encode)
+  z, u = posterior["z_mean"], posterior.get("u_mean")
+  t = model.apply(params, z, u, method=model.to_t)
+  return z, u, t
+
+
+def capsule_traversals(params, model, x):
+  """Rolls t of each sequence's first frame along capsule position and decodes: (B, K, P)."""
+  _, _, t = mean_latents(params, model, x)
+  topo = model.topography
+  t0 = t[:, 0].reshape(t.shape[0], topo.n_caps, *topo.cap_shape)
+  steps = topo.cap_shape[-1]
+  rolled = jnp.stack([jnp.roll(t0, k, axis=-1) for k in range(steps)], axis=1)
+  rolled = rolled.reshape(t.shape[0], steps, topo.latent_dim)
+  return jax.nn.sigmoid(model.apply(params, rolled, method=model.decode))
+
+
+def reconstructions(params, model, x):
+  """Decoded posterior-mean t of every frame: (B, S, P)."""
+  _, _, t = mean_latents(params, model, x)
+  return jax.nn.sigmoid(model.apply(params, t, method=model.decode))
+
+
+def prior_samples(params, model, key, n: int, seq_len: int):
+  """Decodes z, u ~ N(0, I): (n, S, P)."""
+  key_z, key_u = jax.random.split(key)
+  shape = (n, seq_len, model.topography.latent_dim)
+  z, u = jax.random.normal(key_z, shape), jax.random.normal(key_u, shape)
+  t = model.apply(params, z, u if model.topography.uses_u else None, method=model.to_t)
+  return jax.nn.sigmoid(model.apply(params, t, method=model.decode))
+
+
+def write_pictures(writer, step, params, model, x, frame_shape, key, workdir) -> list[str]:
+  """Saves traversals.png, reconstructions.png and samples.png; logs them to TensorBoard."""
+  as_frames = lambda a: np.asarray(a).reshape(*a.shape[:2], *frame_shape)
+  pictures = {}
+  pictures["traversals"] = tile(as_frames(capsule_traversals(params, model, x)))
+  recon = as_frames(reconstructions(params, model, x))
+  originals = as_frames(x)
+  pairs = np.stack([originals, recon], axis=1).reshape(-1, *recon.shape[1:])
+  pictures["reconstructions"] = tile(pairs)
+  seq_len = x.shape[1]
+  if seq_len == 1:  # the 2-D torus model: an 8 x 8 grid of independent samples
+    samples = as_frames(prior_samples(params, model, key, 64, 1)).reshape(8, 8, *frame_shape)
+  else:
+    samples = as_frames(prior_samples(params, model, key, 4, seq_len))
+  pictures["samples"] = tile(samples)
+  paths = []
+  for name, image in pictures.items():
+    path = os.path.join(workdir, f"{name}.png")
+    save_png(path, image)
+    writer.image(step, f"pictures/{name}", image)
+    paths.append(path)
+  return paths

@@ -1,0 +1,124 @@
+"""Importance-sampled log-likelihood, equivariance error E_eq and CapCorr."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from learned_rules.tvae import model as model_lib
+
+
+def log_importance_weights(params, model, x, key):
+  """One joint sample per sequence: log p(x|t) + log p(z) + log p(u) - log q(z|x) - log q(u|x).
+
+  Returned per frame, shape (B, S), for x of shape (B, S, P).
+  """
+  noise_z, noise_u = model_lib.draw_noise(key, model, x)
+  posterior, z, u, _, logits = model.apply(params, x, noise_z, noise_u)
+  zeros = jnp.zeros_like(z)
+  log_w = model_lib.bernoulli_log_likelihood(logits, x)
+  log_w += model_lib.gaussian_log_prob(z, zeros, zeros)
+  log_w -= model_lib.gaussian_log_prob(z, posterior["z_mean"], posterior["z_log_var"])
+  if u is not None:
+    log_w += model_lib.gaussian_log_prob(u, zeros, zeros)
+    log_w -= model_lib.gaussian_log_prob(u, posterior["u_mean"], posterior["u_log_var"])
+  return log_w
+
+
+def importance_log_likelihood(params, model, x, key, n_samples: int):
+  """Per-frame log p(x) ≈ logsumexp_n log w_n - log N, shape (B, S), nats.
+
+  The N samples are joint over the sequence (t of a frame depends on u of its neighbours); the
+  estimate is formed per frame as the spec defines it. The public PyTorch code omits `- log N`,
+  so its numbers are higher by log N (2.30 nats for N = 10).
+  """
+  keys = jax.random.split(key, n_samples)
+  log_w = jax.lax.map(lambda k: log_importance_weights(params, model, x, k), keys)
+  return jax.nn.logsumexp(log_w, axis=0) - math.log(n_samples)
+
+
+def normalize_capsules(t: jnp.ndarray) -> jnp.ndarray:
+  """Each capsule (last axis) scaled to unit L2 length."""
+  return t / jnp.maximum(jnp.linalg.norm(t, axis=-1, keepdims=True), 1e-12)
+
+
+def equivariance_error(capsules: jnp.ndarray) -> jnp.ndarray:
+  """E_eq per sequence for capsules of shape (B, S, n_caps, cap_dim), shape (B,).
+
+  Σ over frame pairs t0 < t1 and capsules of |roll(cap[t0], t1 - t0) - cap[t1]|_1 on unit
+  capsules. Rolling by +k moves position c to c + k, the direction the shifted W pools in.
+  """
+  unit = normalize_capsules(capsules)
+  seq_len = unit.shape[1]
+  total = jnp.zeros(unit.shape[0])
+  for lag in range(1, seq_len):
+    rolled = jnp.roll(unit[:, : seq_len - lag], lag, axis=-1)
+    total += jnp.sum(jnp.abs(rolled - unit[:, lag:]), axis=(1, 2, 3))
+  return total
+
+
+def expected_abs_difference_of_unit_vectors(dim: int, grid: int = 200_001) -> float:
+  """E Σ_i |a_i - b_i| for independent uniform unit vectors a, b in R^dim (numerical)."""
+  # a - b has a uniform direction and norm sqrt(2 - 2 cos θ), cos θ ~ (1 - x²)^((d-3)/2).
+  x = np.linspace(-1.0, 1.0, grid)[1:-1]
+  density = np.exp((dim - 3) / 2.0 * np.log1p(-x * x))
+  density /= np.trapezoid(density, x)
+  mean_norm = np.trapezoid(np.sqrt(2.0 - 2.0 * x) * density, x)
+  # E|v_1| for v uniform on the sphere = Γ(d/2) / (sqrt(π) Γ((d+1)/2)).
+  mean_abs_coordinate = math.exp(math.lgamma(dim / 2) - math.lgamma((dim + 1) / 2)) / math.sqrt(
+    math.pi
+  )
+  return dim * mean_norm * mean_abs_coordinate
+
+
+def chance_equivariance_error(n_caps: int, cap_dim: int, seq_len: int) -> float:
+  """E_eq of random unit capsules: about 13.2k for 18 capsules of 18 units and S = 18."""
+  pairs = seq_len * (seq_len - 1) // 2
+  return pairs * n_caps * expected_abs_difference_of_unit_vectors(cap_dim)
+
+
+def estimate_rolls(reference: np.ndarray, capsules: np.ndarray) -> np.ndarray:
+  """Per-capsule roll k maximizing the circular cross-correlation of roll(reference, k) and
+  capsules; reference (n_caps, cap_dim), capsules (..., n_caps, cap_dim) -> (..., n_caps)."""
+  cap_dim = reference.shape[-1]
+  rolls = np.stack([np.roll(reference, k, axis=-1) for k in range(cap_dim)])  # (K, caps, dim)
+  correlation = np.einsum("kcd,...cd->...ck", rolls, capsules)
+  return np.argmax(correlation, axis=-1)
+
+
+def _mode(values: np.ndarray, n_bins: int) -> int:
+  return int(np.argmax(np.bincount(values, minlength=n_bins)))
+
+
+def capsule_correlation(capsules, moving, values, factor_names) -> dict[str, float]:
+  """CapCorr per moving factor: Pearson correlation of the estimated capsule roll with the
+  true factor value.
+
+  Args:
+    capsules: (B, S, n_caps, cap_dim) capsule activations.
+    moving: (B,) index into factor_names of the factor that changes in each sequence.
+    values: (B, S) that factor's value per frame.
+    factor_names: names of the possible moving factors.
+  """
+  capsules, moving, values = np.asarray(capsules), np.asarray(moving), np.asarray(values)
+  cap_dim = capsules.shape[-1]
+  estimates = {name: [] for name in factor_names}
+  truths = {name: [] for name in factor_names}
+  for b in range(capsules.shape[0]):
+    zero_frames = np.flatnonzero(values[b] == 0)
+    if zero_frames.size == 0:
+      continue
+    reference = capsules[b, zero_frames[0]]
+    per_capsule = estimate_rolls(reference, capsules[b])  # (S, n_caps)
+    name = factor_names[int(moving[b])]
+    estimates[name].extend(_mode(row, cap_dim) for row in per_capsule)
+    truths[name].extend(values[b].tolist())
+  result = {}
+  for name in factor_names:
+    est, true = np.asarray(estimates[name], float), np.asarray(truths[name], float)
+    if est.size < 2 or est.std() == 0 or true.std() == 0:
+      result[name] = float("nan")
+    else:
+      result[name] = float(np.corrcoef(est, true)[0, 1])
+  return result
