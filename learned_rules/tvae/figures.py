@@ -6,8 +6,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from learned_rules.tvae import model as model_lib
-
 
 def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
   """(rows, cols, H, W, C) -> one (rows·(H+pad), cols·(W+pad), C) image with white gaps."""
