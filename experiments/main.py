@@ -30,8 +30,13 @@ def main(argv):
   workdir = FLAGS.workdir or default_workdir(config)
   logging.info("workdir: %s", workdir)
   if config.system == "remember":
+    from learned_rules import setup_config
     from learned_rules.train import trainer
 
+    try:
+      setup_config.validate(config)
+    except setup_config.ConfigError as error:
+      raise app.UsageError(f"bad config: {error}") from None
     trainer.train_and_evaluate(config, workdir)
   elif config.system == "tvae":
     from learned_rules.tvae import train as tvae_train

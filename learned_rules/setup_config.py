@@ -26,53 +26,66 @@ class Experiment:
     )
 
 
+class ConfigError(ValueError):
+  """A config value that cannot work; the message names the key and what would."""
+
+
 def _positive_int(key, value):
   if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-    raise ValueError(f"{key}={value!r}: must be a positive integer.")
+    raise ConfigError(f"{key}={value!r}: must be a positive integer.")
 
 
 def validate(config) -> None:
-  """Raises ValueError naming the offending key for any value that cannot work."""
+  """Raises ConfigError naming the offending key for any value that cannot work."""
+  try:
+    _validate(config)
+  except ConfigError:
+    raise
+  except ValueError as error:
+    raise ConfigError(str(error)) from None
+
+
+def _validate(config) -> None:
   remember.validate(config.task)
   topo = config.topology
   if topo.name not in topology.TOPOLOGIES:
-    raise ValueError(f"topology.name={topo.name!r}: expected one of {topology.TOPOLOGIES}.")
+    raise ConfigError(f"topology.name={topo.name!r}: expected one of {topology.TOPOLOGIES}.")
   if not isinstance(topo.num_hidden, int) or topo.num_hidden < 0:
-    raise ValueError(f"topology.num_hidden={topo.num_hidden!r}: must be a non-negative integer.")
+    raise ConfigError(f"topology.num_hidden={topo.num_hidden!r}: must be a non-negative integer.")
   for i, size in enumerate(topo.hidden_sizes):
     _positive_int(f"topology.hidden_sizes[{i}]", size)
   if topo.name == "sparse":
     n = remember.num_visible(config.task) + topo.num_hidden
     if not isinstance(topo.fan_in, int) or not 1 <= topo.fan_in <= n - 1:
-      raise ValueError(f"topology.fan_in={topo.fan_in!r}: must be an integer in [1, {n - 1}].")
+      raise ConfigError(f"topology.fan_in={topo.fan_in!r}: must be an integer in [1, {n - 1}].")
   rule = config.rule
   if rule.name not in rules.RULES:
-    raise ValueError(f"rule.name={rule.name!r}: expected one of {rules.RULES}.")
+    raise ConfigError(f"rule.name={rule.name!r}: expected one of {rules.RULES}.")
   for key in ("neuron_state_size", "synapse_state_size", "message_size", "hidden_size"):
     _positive_int(f"rule.{key}", rule[key])
   if not isinstance(rule.embedding_size, int) or rule.embedding_size < 0:
-    raise ValueError(f"rule.embedding_size={rule.embedding_size!r}: must be >= 0.")
+    raise ConfigError(f"rule.embedding_size={rule.embedding_size!r}: must be >= 0.")
   if config.aggregation not in ("mean", "sum"):
-    raise ValueError(f"aggregation={config.aggregation!r}: expected 'mean' or 'sum'.")
+    raise ConfigError(f"aggregation={config.aggregation!r}: expected 'mean' or 'sum'.")
   train = config.train
   for key in ("num_steps", "batch_size", "log_every"):
     _positive_int(f"train.{key}", train[key])
   if not train.learning_rate > 0:
-    raise ValueError(f"train.learning_rate={train.learning_rate!r}: must be > 0.")
+    raise ConfigError(f"train.learning_rate={train.learning_rate!r}: must be > 0.")
   if train.schedule not in ("cosine", "constant"):
-    raise ValueError(f"train.schedule={train.schedule!r}: expected 'cosine' or 'constant'.")
+    raise ConfigError(f"train.schedule={train.schedule!r}: expected 'cosine' or 'constant'.")
   evaluation = config.eval
   for key in ("num_episodes", "batch_size"):
     _positive_int(f"eval.{key}", evaluation[key])
   for name in evaluation.baselines:
     if name not in rules.RULES:
-      raise ValueError(f"eval.baselines has {name!r}: expected names from {rules.RULES}.")
+      raise ConfigError(f"eval.baselines has {name!r}: expected names from {rules.RULES}.")
   eval_k = evaluation.k
   if eval_k != -1:
     _positive_int("eval.k", eval_k)
     distinct = 2**config.task.pattern_bits
     if eval_k > distinct:
-      raise ValueError(f"eval.k={eval_k}: above the {distinct} distinct patterns of the task.")
+      raise ConfigError(f"eval.k={eval_k}: above the {distinct} distinct patterns of the task.")
 
 
 def build(config) -> Experiment:

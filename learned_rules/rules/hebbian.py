@@ -42,7 +42,7 @@ class HebbianRule(Rule):
     s_pre, stored_pre = a_pre[0], a_pre[1]
     s_post, stored_post = a_post[0], a_post[1]
     new_w = w + (stored_pre * stored_post * s_pre * s_post)[None]
-    forward = w * s_pre  # w_ij s_j, summed (as a mean) at the postsynaptic neuron
+    forward = new_w * s_pre  # w_ij s_j with the updated weight, pooled at the postsynaptic neuron
     backward = jnp.zeros((1,))
     return new_w, forward, backward
 

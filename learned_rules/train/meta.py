@@ -80,7 +80,7 @@ def make_train_step(loss_fn, optimizer, max_traces: int = 1):
     (_, step_metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, rng)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    step_metrics["grad_norm"] = optax.global_norm(grads)
+    step_metrics["grad_norm"] = optax.tree.norm(grads)
     new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
     return new_state, step_metrics
 

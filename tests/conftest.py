@@ -1,0 +1,34 @@
+"""Shared fixtures: tiny configs that compile and run in seconds on a CPU."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def tiny_remember_config():
+  from configs import remember
+
+  config = remember.get_config()
+  with config.unlocked():
+    config.task.pattern_bits = 8
+    config.task.k_min = 1
+    config.task.k_max = 2
+    config.rule.neuron_state_size = 4
+    config.rule.synapse_state_size = 2
+    config.rule.message_size = 4
+    config.rule.hidden_size = 8
+    config.train.num_steps = 3
+    config.train.batch_size = 4
+    config.train.log_every = 1
+    config.eval.num_episodes = 8
+    config.eval.batch_size = 4
+  return config
+
+
+@pytest.fixture
+def tiny_config():
+  return tiny_remember_config()

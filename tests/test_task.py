@@ -1,0 +1,107 @@
+import jax
+import numpy as np
+import pytest
+
+from learned_rules.tasks import remember
+from tests.conftest import tiny_remember_config
+
+
+def make_task(**overrides):
+  config = tiny_remember_config().task
+  with config.unlocked():
+    for key, value in overrides.items():
+      config[key] = value
+  return remember.RememberTask(config)
+
+
+def expected_length(c, frames=1):
+  return (
+    c.repetitions * c.k_max * (frames * c.store_steps + c.gap_steps)
+    + c.delay_steps
+    + (c.k_max * frames * c.recall_steps)
+  )
+
+
+def test_auto_shapes_masks_and_cue_corruption():
+  task = make_task(pattern_bits=10, k_min=1, k_max=4, hidden_fraction=0.3, repetitions=2)
+  c = task.config
+  episode = task.sample(jax.random.PRNGKey(0), 3)
+  t = expected_length(c)
+  assert episode.inputs.shape == (t, 10) and episode.targets.shape == (t, 10)
+  assert episode.loss_mask.shape == (t, 10) and episode.store_flags.shape == (t,)
+  # Store phase: K patterns, each clamped P steps per repetition; the phase flag marks exactly those.
+  assert float(episode.store_flags.sum()) == 3 * c.store_steps * c.repetitions
+  store = np.asarray(episode.store_flags) > 0
+  assert np.all(np.abs(np.asarray(episode.inputs)[store]) == 1)
+  assert not np.asarray(episode.loss_mask)[store].any()
+  # Recall: exactly round(c * D) = 3 hidden bits per cue, zero in the input, the rest shown as stored.
+  inputs, targets = np.asarray(episode.inputs), np.asarray(episode.targets)
+  hidden, loss = np.asarray(episode.hidden_mask), np.asarray(episode.loss_mask)
+  recall_rows = np.nonzero(loss.any(axis=1))[0]
+  assert len(recall_rows) == 3 * c.recall_steps
+  for row in recall_rows:
+    assert hidden[row].sum() == 3
+    assert np.all(inputs[row][hidden[row] > 0] == 0)
+    shown = hidden[row] == 0
+    np.testing.assert_array_equal(inputs[row][shown], 2 * targets[row][shown] - 1)
+  assert float(episode.eval_mask.sum()) == 3  # one scored step per recalled pattern
+  # Every active pattern is recalled exactly once; inactive slots give no input and no loss.
+  stored = {tuple(p) for p in np.asarray(episode.patterns[-3:, 0])}
+  recalled = {tuple(2 * targets[row] - 1) for row in recall_rows}
+  assert recalled == stored
+  tail = np.nonzero(np.asarray(episode.recall_item) >= 0)[0][-c.recall_steps :]
+  assert not inputs[tail].any() and not loss[tail].any()
+
+
+def test_hetero_cue_is_key_and_target_is_value():
+  task = make_task(mode="hetero", pattern_bits=6, k_min=2, k_max=2)
+  episode = task.sample(jax.random.PRNGKey(1), 2)
+  assert episode.inputs.shape[1] == 12
+  loss = np.asarray(episode.loss_mask)
+  rows = np.nonzero(loss.any(axis=1))[0]
+  assert np.all(loss[rows][:, :6] == 0) and np.all(loss[rows][:, 6:] == 1)
+  inputs = np.asarray(episode.inputs)
+  assert np.all(inputs[rows][:, 6:] == 0) and np.all(np.abs(inputs[rows][:, :6]) == 1)
+  np.testing.assert_array_equal(np.asarray(episode.hidden_mask)[rows], loss[rows])
+
+
+def test_sequence_cue_then_continuation():
+  task = make_task(mode="sequence", pattern_bits=5, k_min=2, k_max=2, sequence_length=3)
+  c = task.config
+  episode = task.sample(jax.random.PRNGKey(2), 2)
+  assert episode.inputs.shape[0] == expected_length(c, frames=3)
+  recall = np.asarray(episode.recall_item) >= 0
+  loss, inputs = np.asarray(episode.loss_mask), np.asarray(episode.inputs)
+  cue_rows = recall & ~loss.any(axis=1)
+  assert cue_rows.sum() == 2 * c.recall_steps  # one cue frame per snippet, unscored
+  assert np.all(np.abs(inputs[cue_rows]) == 1)
+  scored = recall & loss.any(axis=1)
+  assert scored.sum() == 2 * 2 * c.recall_steps and not inputs[scored].any()
+
+
+def test_oracle_is_exact_when_cues_are_unambiguous():
+  task = make_task(pattern_bits=16, k_min=2, k_max=2, hidden_fraction=0.25)
+  episode = task.sample(jax.random.PRNGKey(3), 2)
+  scored = np.asarray(episode.eval_mask) > 0
+  oracle_bits = (np.asarray(episode.oracle_targets)[scored] + 1) / 2
+  np.testing.assert_array_equal(oracle_bits, np.asarray(episode.targets)[scored])
+
+
+@pytest.mark.parametrize(
+  "key,value,match",
+  [
+    ("mode", "telepathy", "task.mode"),
+    ("hidden_fraction", 1.5, "task.hidden_fraction"),
+    ("hidden_fraction", -0.1, "task.hidden_fraction"),
+    ("pattern_bits", -4, "task.pattern_bits"),
+    ("k_max", 300, "task.k_max"),
+    ("k_min", 3, "task.k_min"),
+    ("delay_steps", -1, "task.delay_steps"),
+  ],
+)
+def test_bad_task_values_name_the_key(key, value, match):
+  config = tiny_remember_config().task
+  with config.unlocked():
+    config[key] = value
+  with pytest.raises(ValueError, match=match):
+    remember.validate(config)
