@@ -31,6 +31,10 @@ class Network:
   def num_neurons(self) -> int:
     return self.topology.num_neurons
 
+  def init_params(self, rng):
+    """The rule's meta-parameters, with an embedding row for every neuron type."""
+    return self.rule.init_params(rng, NUM_NEURON_TYPES)
+
   def init_state(self, params, rng) -> NetworkState:
     """Neuron states at zero, synapse states sampled afresh (masked ones zero)."""
     n = self.num_neurons

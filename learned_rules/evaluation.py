@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 
 from learned_rules import metrics
-from learned_rules.dynamics import Network
 from learned_rules.tasks.remember import RememberTask
 from learned_rules.train.meta import run_batch
 
@@ -12,12 +11,13 @@ ORACLE = "oracle"  # nearest stored pattern to the cue: the task's ceiling on th
 
 
 def evaluate(
-  network: Network | None,
+  network,
   params,
   task: RememberTask,
   seed: int,
   num_episodes: int,
   batch_size: int,
+  num_synapses: int = 0,
   num_state_floats: int = 0,
 ) -> dict:
   """Metrics of `network` (None: the oracle) on episodes fixed by `seed`, identical across rules."""
@@ -40,5 +40,4 @@ def evaluate(
   for index in range(num_batches):
     counts = batch_counts(jax.random.fold_in(base, index))
     totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
-  num_synapses = network.topology.num_synapses if network is not None else 0
   return metrics.summarize(totals, num_synapses, num_state_floats)

@@ -9,9 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from learned_rules import metrics
-from learned_rules.dynamics import Network
 from learned_rules.tasks.remember import RememberTask
-from learned_rules.topology import NUM_NEURON_TYPES
 
 
 @flax.struct.dataclass
@@ -36,14 +34,14 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
   )
 
 
-def run_batch(network: Network, params, rng, episodes, remat: bool):
+def run_batch(network, params, rng, episodes, remat: bool):
   """Runs a batch of episodes (vmap), each with its own synapse-state sample."""
   keys = jax.random.split(rng, episodes.inputs.shape[0])
   run = lambda key, inputs, flags: network.run_episode(params, key, inputs, flags, remat)[0]
   return jax.vmap(run)(keys, episodes.inputs, episodes.store_flags)
 
 
-def make_loss_fn(network: Network, task: RememberTask, config):
+def make_loss_fn(network, task: RememberTask, config):
   """loss(params, rng) -> (mean recall loss over a fresh batch, metrics)."""
   train = config.train
 
@@ -63,9 +61,10 @@ def make_loss_fn(network: Network, task: RememberTask, config):
   return loss_fn
 
 
-def init_train_state(network: Network, optimizer, seed: int) -> TrainState:
+def init_train_state(model, optimizer, seed: int) -> TrainState:
+  """`model` is anything with `init_params(rng)` and `run_episode` (a Network, or an LSTM)."""
   key_params, key_data = jax.random.split(jax.random.PRNGKey(seed))
-  params = network.rule.init_params(key_params, NUM_NEURON_TYPES)
+  params = model.init_params(key_params)
   return TrainState(
     step=jnp.zeros((), jnp.int32), params=params, opt_state=optimizer.init(params), rng=key_data
   )

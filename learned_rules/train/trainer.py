@@ -28,20 +28,28 @@ def evaluate_all(config, experiment, learned_params) -> dict:
   common = dict(seed=seed, num_episodes=ev.num_episodes, batch_size=ev.batch_size)
   results = {
     "learned": evaluation.evaluate(
-      experiment.network("learned"),
+      experiment.network(config.rule.name),
       learned_params,
       task,
+      num_synapses=experiment.topology.num_synapses,
       num_state_floats=experiment.num_state_floats,
       **common,
     )
   }
   for name in ev.baselines:
     network = experiment.network(name)
-    params = network.rule.init_params(jax.random.PRNGKey(0), 4)
+    params = network.init_params(jax.random.PRNGKey(0))
     floats = experiment.topology.num_synapses * network.rule.synapse_state_size + (
       experiment.topology.num_neurons * network.rule.neuron_state_size
     )
-    results[name] = evaluation.evaluate(network, params, task, num_state_floats=floats, **common)
+    results[name] = evaluation.evaluate(
+      network,
+      params,
+      task,
+      num_synapses=experiment.topology.num_synapses,
+      num_state_floats=floats,
+      **common,
+    )
   results[evaluation.ORACLE] = evaluation.evaluate(None, None, task, **common)
   return {
     "task": {

@@ -1,0 +1,112 @@
+"""E_eq, CapCorr, importance-sampled log-likelihood and the analytic KLs."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from learned_rules.tvae import data as data_lib
+from learned_rules.tvae import metrics as metrics_lib
+from learned_rules.tvae import model as model_lib
+from learned_rules.tvae import topography as topo_lib
+
+
+def rolling_capsules(n_seq, seq_len, n_caps, cap_dim, shifts, seed=0):
+  """Capsules (n_seq, S, n_caps, cap_dim) that are a base pattern rolled by shifts[b, s]."""
+  base = np.random.default_rng(seed).normal(size=(n_seq, n_caps, cap_dim))
+  return np.stack(
+    [
+      np.stack([np.roll(base[b], shifts[b, s], axis=-1) for s in range(seq_len)])
+      for b in range(n_seq)
+    ]
+  )
+
+
+def test_equivariance_error_zero_for_capsules_rolling_with_time():
+  shifts = np.tile(np.arange(18), (3, 1))
+  capsules = rolling_capsules(3, 18, 18, 18, shifts)
+  np.testing.assert_allclose(metrics_lib.equivariance_error(jnp.asarray(capsules)), 0.0, atol=1e-3)
+
+
+def test_equivariance_error_of_random_capsules_is_the_chance_level():
+  chance = metrics_lib.chance_equivariance_error(18, 18, 18)
+  assert 13_100 < chance < 13_300  # the spec's ~13.2k
+  capsules = jax.random.normal(jax.random.PRNGKey(0), (64, 18, 18, 18))
+  measured = float(jnp.mean(metrics_lib.equivariance_error(capsules)))
+  assert abs(measured - chance) / chance < 0.01
+
+
+def test_capcorr_is_one_for_perfectly_rolling_capsules():
+  rng = np.random.default_rng(1)
+  n_seq, seq_len = 40, 15
+  moving = rng.integers(0, 4, n_seq)
+  sizes = np.array([data_lib.DSPRITES_SIZES[f] for f in data_lib.DSPRITES_MOVING])
+  starts = rng.integers(0, 15, n_seq)
+  values = (starts[:, None] + np.arange(seq_len)) % sizes[moving][:, None]
+  capsules = rolling_capsules(n_seq, seq_len, 15, 15, values)
+  capcorr = metrics_lib.capsule_correlation(capsules, moving, values, data_lib.DSPRITES_MOVING)
+  for name in data_lib.DSPRITES_MOVING:
+    assert capcorr[name] == pytest.approx(1.0)
+
+
+def tiny_model(variant="tvae"):
+  topo = topo_lib.make_topography(variant, n_caps=2, cap_dim=3, time_window=3, cap_window=1)
+  model = model_lib.TopographicVAE(topo, n_pixels=10, mu_init=2.0)
+  params = model_lib.init_params(jax.random.PRNGKey(0), model, seq_len=4)
+  x = jax.random.uniform(jax.random.PRNGKey(1), (2, 4, 10))
+  return model, params, x
+
+
+@pytest.mark.parametrize("variant", ["tvae", "vae"])
+def test_importance_sampling_with_one_sample_is_the_elbo_in_expectation(variant):
+  model, params, x = tiny_model(variant)
+  keys = jax.random.split(jax.random.PRNGKey(2), 4000)
+  is_one_fn = lambda k: jnp.mean(metrics_lib.importance_log_likelihood(params, model, x, k, 1))
+  is_one = jax.jit(jax.vmap(is_one_fn))(keys)
+  elbo = jax.jit(jax.vmap(lambda k: -model_lib.negative_elbo(params, model, x, k)[0]))(keys)
+  stderr = float(jnp.sqrt(jnp.var(is_one) / keys.shape[0] + jnp.var(elbo) / keys.shape[0]))
+  assert abs(float(jnp.mean(is_one) - jnp.mean(elbo))) < 4 * stderr
+
+
+def test_importance_sampling_increases_with_more_samples():
+  model, params, x = tiny_model()
+  keys = jax.random.split(jax.random.PRNGKey(3), 200)
+  means = []
+  for n in (1, 10, 100):
+    estimate = jax.vmap(
+      lambda k, n=n: jnp.mean(metrics_lib.importance_log_likelihood(params, model, x, k, n))
+    )
+    means.append(float(jnp.mean(estimate(keys))))
+  assert means[0] < means[1] < means[2]
+
+
+def test_analytic_kl_matches_monte_carlo():
+  key_m, key_v, key_s = jax.random.split(jax.random.PRNGKey(4), 3)
+  mean = jax.random.normal(key_m, (5,))
+  log_var = jax.random.normal(key_v, (5,)) * 0.5
+  samples = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key_s, (200_000, 5))
+  zeros = jnp.zeros(5)
+  log_ratio = model_lib.gaussian_log_prob(samples, mean, log_var) - model_lib.gaussian_log_prob(
+    samples, zeros, zeros
+  )
+  analytic = float(model_lib.gaussian_kl(mean, log_var))
+  monte_carlo = float(jnp.mean(log_ratio))
+  assert monte_carlo == pytest.approx(analytic, abs=4 * float(jnp.std(log_ratio)) / 200_000**0.5)
+
+
+def test_bernoulli_likelihood_is_minus_bce_with_clipping():
+  x = jnp.array([[0.0, 1.0, 0.3]])
+  logits = jnp.array([[-100.0, 0.0, 2.0]])
+  p = jnp.clip(jax.nn.sigmoid(logits), model_lib.PROB_CLIP, 1 - model_lib.PROB_CLIP)
+  bce = -(x * jnp.log(p) + (1 - x) * jnp.log(1 - p)).sum()
+  np.testing.assert_allclose(model_lib.bernoulli_log_likelihood(logits, x), -bce, rtol=1e-5)
+
+
+def test_pytorch_default_initialization_bounds():
+  model, params, _ = tiny_model()
+  first = params["params"]["encoder_z"]["TorchDense_0"]["Dense_0"]
+  bound = 1 / np.sqrt(10)
+  for leaf in (first["kernel"], first["bias"]):
+    assert float(jnp.max(jnp.abs(leaf))) <= bound
+    assert float(jnp.max(jnp.abs(leaf))) > 0.5 * bound
+  assert float(params["params"]["mu"]) == 2.0
