@@ -68,17 +68,20 @@ def prior_samples(params, model, key, n: int, seq_len: int):
 def write_pictures(writer, step, params, model, x, frame_shape, key, workdir) -> list[str]:
   """Saves traversals.png, reconstructions.png and samples.png; logs them to TensorBoard."""
   as_frames = lambda a: np.asarray(a).reshape(*a.shape[:2], *frame_shape)
+  traverse = jax.jit(lambda p, x: capsule_traversals(p, model, x))
+  reconstruct = jax.jit(lambda p, x: reconstructions(p, model, x))
+  sample = jax.jit(lambda p, k, n, s: prior_samples(p, model, k, n, s), static_argnums=(2, 3))
   pictures = {}
-  pictures["traversals"] = tile(as_frames(capsule_traversals(params, model, x)))
-  recon = as_frames(reconstructions(params, model, x))
+  pictures["traversals"] = tile(as_frames(traverse(params, x)))
+  recon = as_frames(reconstruct(params, x))
   originals = as_frames(x)
   pairs = np.stack([originals, recon], axis=1).reshape(-1, *recon.shape[1:])
   pictures["reconstructions"] = tile(pairs)
   seq_len = x.shape[1]
   if seq_len == 1:  # the 2-D torus model: an 8 x 8 grid of independent samples
-    samples = as_frames(prior_samples(params, model, key, 64, 1)).reshape(8, 8, *frame_shape)
+    samples = as_frames(sample(params, key, 64, 1)).reshape(8, 8, *frame_shape)
   else:
-    samples = as_frames(prior_samples(params, model, key, 4, seq_len))
+    samples = as_frames(sample(params, key, 4, seq_len))
   pictures["samples"] = tile(samples)
   paths = []
   for name, image in pictures.items():

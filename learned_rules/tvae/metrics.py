@@ -43,6 +43,7 @@ def normalize_capsules(t: jnp.ndarray) -> jnp.ndarray:
   return t / jnp.maximum(jnp.linalg.norm(t, axis=-1, keepdims=True), 1e-12)
 
 
+@jax.jit
 def equivariance_error(capsules: jnp.ndarray) -> jnp.ndarray:
   """E_eq per sequence for capsules of shape (B, S, n_caps, cap_dim), shape (B,).
 

@@ -157,7 +157,7 @@ def init_params(key, model: TopographicVAE, seq_len: int):
   """Parameters for sequences of length seq_len."""
   x = jnp.zeros((1, seq_len, model.n_pixels))
   noise = jnp.zeros((1, seq_len, model.topography.latent_dim))
-  return model.init(key, x, noise, noise)
+  return jax.jit(model.init)(key, x, noise, noise)
 
 
 def count_params(params) -> int:

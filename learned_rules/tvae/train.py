@@ -133,7 +133,7 @@ def make_train_step(model, optimizer, source: SequenceSource):
     (_, aux), grads = grad_fn(state.params, model, x, key_noise)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    aux = dict(aux, grad_norm=optax.global_norm(grads))
+    aux = dict(aux, grad_norm=optax.tree.norm(grads))
     return TrainState(step=state.step + 1, params=params, opt_state=opt_state), aux
 
   return jax.jit(train_step, donate_argnums=(0,))
@@ -211,8 +211,9 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   if config.max_steps > 0:
     total_steps = min(total_steps, config.max_steps)
 
-  eval_x, eval_factors = source.sequences(
-    jax.random.PRNGKey(config.seed + 3), jnp.asarray(source.eval_items), source.table, True
+  build_eval = jax.jit(functools.partial(source.sequences, evaluation=True))
+  eval_x, eval_factors = build_eval(
+    jax.random.PRNGKey(config.seed + 3), jnp.asarray(source.eval_items), source.table
   )
   eval_factors = jax.tree_util.tree_map(np.asarray, eval_factors)
   eval_fn = make_eval_fns(model, config.is_samples)
