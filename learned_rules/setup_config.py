@@ -3,8 +3,14 @@
 import dataclasses
 
 from learned_rules import rules, topology
+from learned_rules.baselines import LSTMModel
 from learned_rules.dynamics import Network
 from learned_rules.tasks import remember
+
+# Everything `rule.name` may say: the rules, and the non-plastic LSTM baseline (memory only in its
+# activations; its size is `rule.lstm_hidden_size` if the config has it, else 64).
+MODELS = rules.RULES + ("lstm",)
+DEFAULT_LSTM_HIDDEN_SIZE = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,17 +19,40 @@ class Experiment:
   topology: topology.Topology
   config: object
 
-  def network(self, rule_name: str) -> Network:
-    """A network running `rule_name` ('learned' uses the config's rule block) on the topology."""
-    return Network(rules.build(rule_name, self.config.rule), self.topology, self.config.aggregation)
+  def network(self, rule_name: str):
+    """A network running `rule_name` ('learned' uses the config's rule block) on the topology.
+
+    'lstm' gives an LSTMModel instead: same `init_params` / `run_episode`, no topology.
+    """
+    if rule_name == "lstm":
+      return LSTMModel(self.task.num_visible, lstm_hidden_size(self.config))
+    rule = rules.build(rule_name, self.config.rule, self.topology, self.config.aggregation)
+    return Network(rule, self.topology, self.config.aggregation)
+
+  def state_floats(self, rule_name: str) -> int:
+    """Floats of dynamic state (synapse plus neuron states, or the LSTM carry) of a model."""
+    if rule_name == "lstm":
+      return 2 * lstm_hidden_size(self.config)
+    if rule_name in rules.META_TRAINED:
+      d_w, d_h = self.config.rule.synapse_state_size, self.config.rule.neuron_state_size
+    else:
+      rule = rules.build(rule_name, self.config.rule, self.topology, self.config.aggregation)
+      d_w, d_h = rule.synapse_state_size, rule.neuron_state_size
+    return self.topology.num_synapses * d_w + self.topology.num_neurons * d_h
+
+  def synapses(self, rule_name: str) -> int:
+    """Synapses of the model (none for the LSTM)."""
+    if rule_name == "lstm":
+      return 0
+    return self.topology.num_synapses
 
   @property
   def num_state_floats(self) -> int:
-    rule = self.config.rule
-    return (
-      self.topology.num_synapses * rule.synapse_state_size
-      + self.topology.num_neurons * rule.neuron_state_size
-    )
+    return self.state_floats(self.config.rule.name)
+
+
+def lstm_hidden_size(config) -> int:
+  return int(config.rule.get("lstm_hidden_size", DEFAULT_LSTM_HIDDEN_SIZE))
 
 
 class ConfigError(ValueError):
@@ -59,8 +88,10 @@ def _validate(config) -> None:
     if not isinstance(topo.fan_in, int) or not 1 <= topo.fan_in <= n - 1:
       raise ConfigError(f"topology.fan_in={topo.fan_in!r}: must be an integer in [1, {n - 1}].")
   rule = config.rule
-  if rule.name not in rules.RULES:
-    raise ConfigError(f"rule.name={rule.name!r}: expected one of {rules.RULES}.")
+  if rule.name not in MODELS:
+    raise ConfigError(f"rule.name={rule.name!r}: expected one of {MODELS}.")
+  if rule.name == "lstm":
+    _positive_int("rule.lstm_hidden_size", lstm_hidden_size(config))
   for key in ("neuron_state_size", "synapse_state_size", "message_size", "hidden_size"):
     _positive_int(f"rule.{key}", rule[key])
   if not isinstance(rule.embedding_size, int) or rule.embedding_size < 0:

@@ -1,32 +1,69 @@
 """Rules: learned and hand-written, all in the same two-function interface."""
 
+import numpy as np
+
 from learned_rules.rules.base import INPUT_SIZE, Rule
+from learned_rules.rules.delta import DeltaRule
 from learned_rules.rules.hebbian import HebbianRule
 from learned_rules.rules.learned import LearnedRule
+from learned_rules.rules.storkey import StorkeyRule
 
-RULES = ("learned", "hebbian")
+# 'frozen': the learned rule with synapse updates switched off (memory only in neuron states).
+RULES = ("learned", "hebbian", "storkey", "delta", "frozen")
+HANDWRITTEN = ("hebbian", "storkey", "delta")
+META_TRAINED = ("learned", "frozen")
 
 
-def build(name: str, config) -> Rule:
-  """Builds the rule `name` from the `rule` config block."""
+def _learned(config, plastic_synapses: bool) -> LearnedRule:
+  return LearnedRule(
+    neuron_state_size=config.neuron_state_size,
+    synapse_state_size=config.synapse_state_size,
+    message_size=config.message_size,
+    embedding_size=config.embedding_size,
+    hidden_size=config.hidden_size,
+    activation=config.activation,
+    synapse_update_scale=config.synapse_update_scale,
+    synapse_init_std=config.synapse_init_std,
+    learn_synapse_init=config.learn_synapse_init,
+    plastic_synapses=plastic_synapses,
+    use_embeddings=config.use_embeddings,
+    backward_messages=config.backward_messages,
+  )
+
+
+def build(name: str, config, topology=None, aggregation: str = "mean") -> Rule:
+  """Builds the rule `name` from the `rule` config block.
+
+  Storkey's rule needs the network it runs on (its 1/n and the aggregation's scale): pass
+  `topology` (and `aggregation`) for it; the other rules ignore them.
+  """
   if name == "learned":
-    return LearnedRule(
-      neuron_state_size=config.neuron_state_size,
-      synapse_state_size=config.synapse_state_size,
-      message_size=config.message_size,
-      embedding_size=config.embedding_size,
-      hidden_size=config.hidden_size,
-      activation=config.activation,
-      synapse_update_scale=config.synapse_update_scale,
-      synapse_init_std=config.synapse_init_std,
-      learn_synapse_init=config.learn_synapse_init,
-      plastic_synapses=config.plastic_synapses,
-      use_embeddings=config.use_embeddings,
-      backward_messages=config.backward_messages,
-    )
+    return _learned(config, config.plastic_synapses)
+  if name == "frozen":
+    return _learned(config, plastic_synapses=False)
   if name == "hebbian":
     return HebbianRule()
+  if name == "delta":
+    return DeltaRule(learning_rate=config.get("delta_learning_rate", 1.0))
+  if name == "storkey":
+    if topology is None:
+      raise ValueError(
+        "rule 'storkey' needs the topology it runs on (rules.build(..., topology=))."
+      )
+    field_scale = float(np.max(topology.fan_in)) if aggregation == "mean" else 1.0
+    return StorkeyRule(num_neurons=topology.num_neurons, field_scale=field_scale)
   raise ValueError(f"rule name {name!r}: expected one of {RULES}.")
 
 
-__all__ = ["INPUT_SIZE", "Rule", "HebbianRule", "LearnedRule", "RULES", "build"]
+__all__ = [
+  "INPUT_SIZE",
+  "Rule",
+  "HebbianRule",
+  "LearnedRule",
+  "StorkeyRule",
+  "DeltaRule",
+  "RULES",
+  "HANDWRITTEN",
+  "META_TRAINED",
+  "build",
+]

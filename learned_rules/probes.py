@@ -1,0 +1,77 @@
+"""Where memory lives: wipe one part of the network's state after storage and measure recall.
+
+After the store phase (the first delay step, or the first recall step when there is no delay) the
+run is cut in two. Between the halves the synapse states are replaced by a fresh episode-start
+sample, or the neuron states by their episode-start value (zeros), or both. Recall that survives a
+synapse reset was carried by the neurons, and vice versa. Reported per condition: the usual
+metrics; and the fraction of the stored information (bits, `metrics.recall_counts`) that each part
+carries on its own: synapses = I(neurons reset) / I(intact), neurons = I(synapses reset) /
+I(intact). The two need not sum to 1 (redundant or jointly-held memory).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from learned_rules import metrics
+from learned_rules.state import NetworkState
+from learned_rules.tasks.remember import RememberTask
+
+CONDITIONS = ("intact", "reset_synapses", "reset_neurons", "reset_both")
+
+
+def split_step(task: RememberTask) -> int:
+  """First step after the store phase: the delay's first step (or recall's if no delay)."""
+  first_recall = int(np.nonzero(task.schedule.recall_slot >= 0)[0][0])
+  return first_recall - task.config.delay_steps
+
+
+def run_with_reset(network, params, rng, inputs, store_flags, split: int, condition: str):
+  """One episode with the named part of the state replaced at step `split`; returns logits."""
+  key_init, key_fresh = jax.random.split(rng)
+  state = network.init_state(params, key_init)
+  mid, first = network.run(params, state, inputs[:split], store_flags[:split], remat=False)
+  fresh = network.init_state(params, key_fresh)
+  if condition in ("reset_synapses", "reset_both"):
+    mid = mid.replace(synapse_state=fresh.synapse_state)
+  if condition in ("reset_neurons", "reset_both"):
+    mid = mid.replace(neuron_state=fresh.neuron_state)
+  _, second = network.run(params, mid, inputs[split:], store_flags[split:], remat=False)
+  return jnp.concatenate([first, second], axis=0)
+
+
+def memory_location(
+  network, params, task: RememberTask, seed: int, num_episodes: int, batch_size: int
+) -> dict:
+  """Metrics per condition on episodes fixed by `seed` (K = task.k_max), and the two fractions."""
+  split = split_step(task)
+  k = task.config.k_max
+
+  def counts_fn(condition):
+    @jax.jit
+    def batch_counts(rng):
+      key_task, key_run = jax.random.split(rng)
+      episodes = task.sample_batch(key_task, batch_size, k, k)
+      keys = jax.random.split(key_run, batch_size)
+      run = lambda key, x, f: run_with_reset(network, params, key, x, f, split, condition)
+      logits = jax.vmap(run)(keys, episodes.inputs, episodes.store_flags)
+      counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
+      return jax.tree.map(jnp.sum, counts)
+
+    return batch_counts
+
+  base = jax.random.PRNGKey(seed)
+  report = {}
+  for condition in CONDITIONS:
+    batch_counts = counts_fn(condition)
+    totals = None
+    for index in range(-(-num_episodes // batch_size)):
+      counts = batch_counts(jax.random.fold_in(base, index))
+      totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
+    report[condition] = metrics.summarize(totals, 0, 0)
+  intact = report["intact"]["information_bits"]
+  denom = max(intact, 1e-9)
+  report["synapse_fraction"] = report["reset_neurons"]["information_bits"] / denom
+  report["neuron_fraction"] = report["reset_synapses"]["information_bits"] / denom
+  report["split_step"] = split
+  return report

@@ -1,0 +1,209 @@
+"""Closed-form checks of the hand-written rules run through the engine (Storkey, delta, frozen)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from learned_rules import rules, setup_config, topology
+from learned_rules.dynamics import Network
+from learned_rules.rules import DeltaRule, StorkeyRule
+from learned_rules.rules.release_write import FIELD, S_SRC, STORED_SRC
+from learned_rules.tasks.remember import RememberTask
+from tests.conftest import tiny_remember_config
+
+
+def numpy_storkey_weights(patterns):
+  """Storkey (1997) with explicit loops: w_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / n."""
+  n = patterns.shape[1]
+  w = np.zeros((n, n))
+  for xi in patterns:
+    h = np.zeros((n, n))  # h[i, j] = sum_{k != i, j} w_ik xi_k
+    for i in range(n):
+      for j in range(n):
+        h[i, j] = sum(w[i, k] * xi[k] for k in range(n) if k != i and k != j)
+    new = w.copy()
+    for i in range(n):
+      for j in range(n):
+        if i != j:
+          new[i, j] += (xi[i] * xi[j] - xi[i] * h[j, i] - h[i, j] * xi[j]) / n
+    w = new
+  return w
+
+
+def numpy_delta_weights(patterns, learning_rate):
+  """One normalized LMS step per pattern: W += lr (xi - mean field) xi^T, no self-coupling."""
+  n = patterns.shape[1]
+  mask = 1.0 - np.eye(n)
+  w = np.zeros((n, n))
+  for xi in patterns:
+    field = (w * mask) @ xi / (n - 1)
+    w = w + learning_rate * np.outer(xi - field, xi) * mask
+  return w
+
+
+def numpy_recall(weight_snapshots, inputs):
+  """Synchronous s(t+1) = clamp(x(t)) or sign(W(t) s(t)), with W(t) the weights at step t."""
+  s = np.zeros(inputs.shape[1])
+  states, fields = [], []
+  for t in range(inputs.shape[0]):
+    field = weight_snapshots[t] @ s
+    s = np.where(inputs[t] != 0, np.sign(inputs[t]), np.where(field >= 0, 1.0, -1.0))
+    states.append(s)
+    fields.append(field)
+  return np.array(states), np.array(fields)
+
+
+def weight_timeline(patterns_fn, stored, inputs, store_flags):
+  """W(t) for each step: a pattern written at step t_c + 2 (t_c: its last clamped step) is seen from t_c + 3."""
+  num_steps = inputs.shape[0]
+  flags = np.asarray(store_flags)
+  releases = [t + 2 for t in range(num_steps - 1) if flags[t] and not flags[t + 1]]
+  assert len(releases) == len(stored)
+  snapshots, written = [], 0
+  for t in range(num_steps):
+    while written < len(releases) and releases[written] < t:
+      written += 1
+    snapshots.append(patterns_fn(stored[:written]))
+  return snapshots
+
+
+@pytest.mark.parametrize("rule_name", ["storkey", "delta"])
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_rule_through_engine_matches_numpy(rule_name, k):
+  n = 16
+  config = tiny_remember_config()
+  with config.unlocked():
+    config.task.pattern_bits = n
+    config.task.k_min, config.task.k_max = 1, 5
+  task = RememberTask(config.task)
+  topo = topology.fully_connected(n)
+  network = Network(rules.build(rule_name, config.rule, topo, "mean"), topo)
+  if rule_name == "storkey":
+    closed_form = lambda p: numpy_storkey_weights(p) if len(p) else np.zeros((n, n))
+  else:
+    closed_form = lambda p: numpy_delta_weights(p, 1.0) if len(p) else np.zeros((n, n))
+  for seed in range(3):
+    episode = task.sample(jax.random.PRNGKey(seed), k)
+    logits, final = network.run_episode(
+      {}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags
+    )
+    stored = np.asarray(episode.patterns[-k:, 0])
+    np.testing.assert_allclose(
+      np.asarray(final.synapse_state[..., 0]), closed_form(stored), rtol=1e-5, atol=1e-5
+    )
+    inputs = np.asarray(episode.inputs)
+    snapshots = weight_timeline(closed_form, stored, inputs, episode.store_flags)
+    states, fields = numpy_recall(snapshots, inputs)
+    engine = np.where(np.asarray(logits) > 0, 1.0, -1.0)
+    decided = np.abs(fields) > 1e-4  # ignore exact ties, where float rounding may pick a side
+    decided |= inputs != 0
+    recall = (np.asarray(episode.recall_item) >= 0)[:, None] & decided
+    np.testing.assert_array_equal(engine[recall], states[recall])
+
+
+def _release_state(rule, topo, xi, w, aggregation):
+  """Neuron states right after a presentation of xi: fields of xi under w, clamp released."""
+  network = Network(rule, topo, aggregation)
+  masked = w * topo.mask
+  field = masked @ xi
+  if aggregation == "mean":
+    field = field / np.maximum(topo.fan_in, 1.0)
+  h = np.zeros((topo.num_neurons, rule.neuron_state_size), np.float32)
+  h[:, S_SRC], h[:, STORED_SRC], h[:, FIELD] = xi, 1.0, field
+  state = network.init_state({}, jax.random.PRNGKey(0))
+  return network, state.replace(
+    neuron_state=jnp.asarray(h), synapse_state=jnp.asarray(masked[..., None], jnp.float32)
+  )
+
+
+@pytest.mark.parametrize("aggregation", ["sum", "mean"])
+@pytest.mark.parametrize("topology_name", ["fully_connected", "sparse"])
+def test_delta_step_is_one_sgd_step_on_squared_error(aggregation, topology_name):
+  n, lr = 12, 0.3
+  topo = (
+    topology.fully_connected(n)
+    if topology_name == "fully_connected"
+    else topology.sparse(n, fan_in=5)
+  )
+  rng = np.random.default_rng(0)
+  xi = rng.choice([-1.0, 1.0], n).astype(np.float32)
+  w = rng.normal(size=(n, n)).astype(np.float32) * 0.3
+  network, state = _release_state(DeltaRule(learning_rate=lr), topo, xi, w, aggregation)
+  new_state, _ = network.step({}, state, jnp.zeros(n), 0.0)
+  mask = jnp.asarray(topo.mask)
+  fan_in = jnp.asarray(np.maximum(topo.fan_in, 1.0))
+
+  def loss(weights):  # the single layer y = agg(W xi) and its squared error
+    y = (weights * mask) @ xi
+    if aggregation == "mean":
+      y = y / fan_in
+    return 0.5 * jnp.sum((xi - y) ** 2)
+
+  grad = jax.grad(loss)(jnp.asarray(w * topo.mask))
+  step = lr * (fan_in[:, None] if aggregation == "mean" else 1.0)
+  expected = (w * topo.mask - step * grad) * topo.mask
+  np.testing.assert_allclose(np.asarray(new_state.synapse_state[..., 0]), expected, atol=1e-5)
+
+
+def test_storkey_step_on_arbitrary_symmetric_weights():
+  n = 10
+  topo = topology.fully_connected(n)
+  rng = np.random.default_rng(1)
+  xi = rng.choice([-1.0, 1.0], n)
+  w = rng.normal(size=(n, n))
+  w = (w + w.T) / 2 * topo.mask
+  rule = StorkeyRule(num_neurons=n, field_scale=n - 1)
+  network, state = _release_state(rule, topo, xi, w, "mean")
+  new_state, _ = network.step({}, state, jnp.zeros(n), 0.0)
+  expected = numpy_storkey_weights_from(w, xi)
+  np.testing.assert_allclose(np.asarray(new_state.synapse_state[..., 0]), expected, atol=1e-4)
+
+
+def numpy_storkey_weights_from(w, xi):
+  n = len(xi)
+  h = lambda i, j: sum(w[i, k] * xi[k] for k in range(n) if k not in (i, j))
+  new = w.copy()
+  for i in range(n):
+    for j in range(n):
+      if i != j:
+        new[i, j] += (xi[i] * xi[j] - xi[i] * h(j, i) - h(i, j) * xi[j]) / n
+  return new
+
+
+def test_no_write_without_a_stored_pattern():
+  topo = topology.fully_connected(6)
+  for rule in (DeltaRule(), StorkeyRule(6, 5.0)):
+    network = Network(rule, topo)
+    inputs = jnp.array([[1.0, -1, 1, 1, -1, 1]] * 4 + [[0.0] * 6] * 3)
+    _, final = network.run_episode({}, jax.random.PRNGKey(0), inputs, jnp.zeros(7))
+    np.testing.assert_array_equal(np.asarray(final.synapse_state), 0.0)
+
+
+def test_frozen_rule_keeps_synapse_states_and_learned_rule_changes_them(tiny_config):
+  experiment = setup_config.build(tiny_config)
+  episode = experiment.task.sample(jax.random.PRNGKey(0), 2)
+  finals = {}
+  for name in ("frozen", "learned"):
+    network = experiment.network(name)
+    params = network.init_params(jax.random.PRNGKey(1))
+    start = network.init_state(params, jax.random.PRNGKey(2))
+    _, final = network.run_episode(
+      params, jax.random.PRNGKey(2), episode.inputs, episode.store_flags
+    )
+    finals[name] = np.abs(np.asarray(final.synapse_state - start.synapse_state)).max()
+  assert finals["frozen"] == 0.0
+  assert finals["learned"] > 0.0
+
+
+def test_lstm_model_runs_and_counts_state(tiny_config):
+  with tiny_config.unlocked():
+    tiny_config.rule.name = "lstm"
+    tiny_config.rule.lstm_hidden_size = 5
+  experiment = setup_config.build(tiny_config)
+  model = experiment.network("lstm")
+  params = model.init_params(jax.random.PRNGKey(0))
+  episode = experiment.task.sample(jax.random.PRNGKey(0), 2)
+  logits, _ = model.run_episode(params, None, episode.inputs, episode.store_flags)
+  assert logits.shape == episode.inputs.shape
+  assert experiment.num_state_floats == 10
