@@ -15,6 +15,7 @@ def get_config():
   config = ml_collections.ConfigDict()
   config.system = "remember"  # which trainer experiments.main runs
   config.seed = 0  # seeds meta-parameter init, episodes and synapse-state samples
+  config.mode = "train"  # 'train' (resumes from the workdir) or 'eval' (latest checkpoint only)
 
   config.task = task = ml_collections.ConfigDict()
   task.mode = "auto"  # 'auto', 'hetero' or 'sequence' association
@@ -62,10 +63,24 @@ def get_config():
   train.grad_clip_norm = 1.0  # global-norm gradient clipping
   train.remat = True  # rematerialize the scan body in the backward pass (memory for compute)
   train.log_every = 50  # steps between console/TensorBoard/metrics.jsonl lines
+  train.checkpoint_every = 100  # steps between checkpoints (one is also saved at the end)
+  train.checkpoints_to_keep = 3  # the most recent checkpoints kept in <workdir>/checkpoints
+  train.unroll_window = 0  # truncated BPTT window in online steps; 0 = full-episode BPTT
+  train.num_devices = -1  # local devices the batch is split over (pmap); -1 = all
+  train.on_nonfinite = "stop"  # NaN/Inf loss, gradient or params: 'stop' the run or 'skip' it
+  train.debug_step_delay_s = 0.0  # test hook: seconds slept after each step (0 = none)
+  train.debug_nan_at_step = -1  # test hook: poison this step's loss with NaN (-1 = never)
 
   config.eval = evaluation = ml_collections.ConfigDict()
   evaluation.num_episodes = 512  # held-out episodes per rule
   evaluation.batch_size = 128  # episodes per evaluation batch
   evaluation.k = -1  # patterns per evaluation episode; -1 means task.k_max
   evaluation.baselines = ("hebbian",)  # hand-written rules evaluated on the same episodes
+  evaluation.output = ""  # report file name in the workdir; '' means eval.json
+
+  config.distributed = distributed = ml_collections.ConfigDict()
+  distributed.enabled = False  # multi-host: call jax.distributed.initialize() first
+  distributed.coordinator_address = ""  # 'host:port' of process 0; '' = auto (TPU pod, SLURM)
+  distributed.num_processes = -1  # number of processes; -1 = auto-detect
+  distributed.process_id = -1  # this process's index; -1 = auto-detect
   return config

@@ -1,8 +1,13 @@
-"""The meta-objective and one jitted meta-step. Knows networks and tasks, not which rule runs."""
+"""The meta-objective and one jitted meta-step. Knows networks and tasks, not which rule runs.
 
+Episode stream: step t uses `fold_in(rng, t)`; from that key the whole batch's episode keys and
+loads are drawn first and only then split into shards, so the episodes of a step are the same on
+one device or on many (`sample_shard`).
+"""
+
+import functools
 from typing import Any
 
-import chex
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -10,6 +15,8 @@ import optax
 
 from learned_rules import metrics
 from learned_rules.tasks.remember import RememberTask
+
+NONFINITE_QUANTITIES = ("loss", "gradient", "parameters")  # the order a non-finite guard names
 
 
 @flax.struct.dataclass
@@ -37,28 +44,94 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
 def run_batch(network, params, rng, episodes, remat: bool):
   """Runs a batch of episodes (vmap), each with its own synapse-state sample."""
   keys = jax.random.split(rng, episodes.inputs.shape[0])
+  return run_with_keys(network, params, keys, episodes, remat)
+
+
+def run_with_keys(network, params, synapse_keys, episodes, remat: bool):
+  """Runs a batch of episodes, episode b with synapse-state key `synapse_keys[b]`."""
   run = lambda key, inputs, flags: network.run_episode(params, key, inputs, flags, remat)[0]
-  return jax.vmap(run)(keys, episodes.inputs, episodes.store_flags)
+  return jax.vmap(run)(synapse_keys, episodes.inputs, episodes.store_flags)
 
 
-def make_loss_fn(network, task: RememberTask, config):
-  """loss(params, rng) -> (mean recall loss over a fresh batch, metrics)."""
-  train = config.train
+def sample_shard(task: RememberTask, config, rng, shard_index=0, num_shards: int = 1):
+  """This shard's slice of the step's batch: (episodes, synapse keys), independent of sharding.
+
+  Keys and loads are drawn for the whole batch (the same draws as `task.sample_batch`), then
+  sliced, so shard s of n holds episodes [s B/n, (s+1) B/n) of the one-device batch.
+  """
+  batch_size = config.train.batch_size
+  local = batch_size // num_shards
+  key_task, key_synapses = jax.random.split(rng)
+  key_k, key_eps = jax.random.split(key_task)
+  loads = jax.random.randint(key_k, (batch_size,), config.task.k_min, config.task.k_max + 1)
+  episode_keys = jax.random.split(key_eps, batch_size)
+  synapse_keys = jax.random.split(key_synapses, batch_size)
+  start = shard_index * local
+  take = lambda x: jax.lax.dynamic_slice_in_dim(x, start, local)
+  episodes = jax.vmap(task.sample)(take(episode_keys), take(loads))
+  return episodes, take(synapse_keys)
+
+
+def summarize_batch(logits, episodes, task: RememberTask, axis_name=None) -> dict:
+  """Training metrics of a (shard of a) batch; counts are summed over shards when sharded."""
+  counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
+  counts = jax.tree.map(jnp.sum, counts)
+  if axis_name is not None:
+    counts = jax.lax.psum(counts, axis_name)
+  return {
+    "hidden_bit_accuracy": counts["hidden_correct"] / jnp.maximum(counts["hidden_total"], 1.0),
+    "bit_accuracy": counts["scored_correct"] / jnp.maximum(counts["scored_total"], 1.0),
+  }
+
+
+def make_loss_fn(network, task: RememberTask, config, shard_index=0, num_shards: int = 1):
+  """loss(params, rng) -> (mean recall loss over this shard of a fresh batch, metrics)."""
 
   def loss_fn(params, rng):
-    key_task, key_synapses = jax.random.split(rng)
-    episodes = task.sample_batch(key_task, train.batch_size, config.task.k_min, config.task.k_max)
-    logits = run_batch(network, params, key_synapses, episodes, train.remat)
+    episodes, synapse_keys = sample_shard(task, config, rng, shard_index, num_shards)
+    logits = run_with_keys(network, params, synapse_keys, episodes, config.train.remat)
     loss = jnp.mean(jax.vmap(metrics.recall_loss)(logits, episodes))
-    counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
-    counts = jax.tree.map(jnp.sum, counts)
-    return loss, {
-      "loss": loss,
-      "hidden_bit_accuracy": counts["hidden_correct"] / jnp.maximum(counts["hidden_total"], 1.0),
-      "bit_accuracy": counts["scored_correct"] / jnp.maximum(counts["scored_total"], 1.0),
-    }
+    return loss, {"loss": loss, **summarize_batch(logits, episodes, task)}
 
   return loss_fn
+
+
+def make_grad_fn(network, task: RememberTask, config, axis_name=None, num_shards: int = 1):
+  """grad_fn(params, rng) -> ((loss, metrics), grads) of this device's shard of the batch.
+
+  Full BPTT unless 0 < train.unroll_window < episode length, then truncated BPTT
+  (`truncated.py`). Under `pmap` (axis_name given) the shard is `lax.axis_index(axis_name)`;
+  loss and gradients are per-shard means (the step averages them with `pmean`) and the
+  accuracy metrics are already summed over all shards.
+  """
+  from learned_rules.train import truncated
+
+  window = int(config.train.get("unroll_window", 0))
+  use_truncated = 0 < window < task.length
+  if use_truncated and not hasattr(network, "run"):
+    raise ValueError(
+      f"train.unroll_window={window}: truncated BPTT needs a model with init_state/run "
+      f"(a Network); {type(network).__name__} has none. Use train.unroll_window=0."
+    )
+
+  def grad_fn(params, rng):
+    shard_index = 0 if axis_name is None else jax.lax.axis_index(axis_name)
+    episodes, synapse_keys = sample_shard(task, config, rng, shard_index, num_shards)
+    if use_truncated:
+      (loss, logits), grads = truncated.value_and_grad(
+        network, params, synapse_keys, episodes, window, config.train.remat
+      )
+    else:
+
+      def loss_of(p):
+        logits = run_with_keys(network, p, synapse_keys, episodes, config.train.remat)
+        return jnp.mean(jax.vmap(metrics.recall_loss)(logits, episodes)), logits
+
+      (loss, logits), grads = jax.value_and_grad(loss_of, has_aux=True)(params)
+    step_metrics = {"loss": loss, **summarize_batch(logits, episodes, task, axis_name)}
+    return (loss, step_metrics), grads
+
+  return grad_fn
 
 
 def init_train_state(model, optimizer, seed: int) -> TrainState:
@@ -70,17 +143,86 @@ def init_train_state(model, optimizer, seed: int) -> TrainState:
   )
 
 
-def make_train_step(loss_fn, optimizer, max_traces: int = 1):
-  """One meta-step, jitted once with the state donated; a second trace raises."""
+def _all_finite(tree) -> jax.Array:
+  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+  return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
 
-  @chex.assert_max_traces(n=max_traces)
+
+def make_step_body(
+  optimizer, loss_fn=None, grad_fn=None, axis_name=None, debug_nan_at_step: int = -1
+):
+  """The meta-step as a pure function; `make_train_step` jits it, `parallel` pmaps it.
+
+  The update is applied only when loss, gradient and new parameters are all finite; otherwise
+  the state keeps its parameters and optimizer state and only the step (the data-stream
+  position) advances. Metrics `finite_<quantity>` (1.0 or 0.0) let the host stop or skip.
+  """
+  if grad_fn is None:
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
   def train_step(state: TrainState):
     rng = jax.random.fold_in(state.rng, state.step)
-    (_, step_metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, rng)
+    (loss, step_metrics), grads = grad_fn(state.params, rng)
+    if axis_name is not None:
+      loss, grads = jax.lax.pmean((loss, grads), axis_name)
+      step_metrics["loss"] = loss
+    if debug_nan_at_step >= 0:  # test hook: poison one step's loss and gradient
+      poison = jnp.where(state.step + 1 == debug_nan_at_step, jnp.nan, 1.0)
+      loss = loss * poison
+      step_metrics["loss"] = loss
+      grads = jax.tree.map(lambda g: g * poison, grads)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
+    finite = {
+      "loss": jnp.all(jnp.isfinite(loss)),
+      "gradient": _all_finite(grads),
+      "parameters": _all_finite(params),
+    }
+    ok = finite["loss"] & finite["gradient"] & finite["parameters"]
+    keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)
     step_metrics["grad_norm"] = optax.tree.norm(grads)
-    new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+    for name in NONFINITE_QUANTITIES:
+      step_metrics[f"finite_{name}"] = finite[name].astype(jnp.float32)
+    new_state = state.replace(
+      step=state.step + 1,
+      params=keep(params, state.params),
+      opt_state=keep(opt_state, state.opt_state),
+    )
     return new_state, step_metrics
 
-  return jax.jit(train_step, donate_argnums=(0,))
+  return train_step
+
+
+def trace_guard(fn, max_traces: int = 1):
+  """Raises AssertionError when this function object is traced more than `max_traces` times.
+
+  Like `chex.assert_max_traces`, but counted per wrapped object, so a second run in the same
+  process (a notebook cell run again, a test) starts from zero while a retrace within one run
+  still raises.
+  """
+  traces = [0]
+
+  @functools.wraps(fn)
+  def guarded(*args, **kwargs):
+    if _is_tracing(args):
+      traces[0] += 1
+      if traces[0] > max_traces:
+        raise AssertionError(
+          f"{fn.__name__} traced {traces[0]} times (at most {max_traces} expected): the "
+          "state's shapes, dtypes or placement changed between steps; a retrace is a bug."
+        )
+    return fn(*args, **kwargs)
+
+  return guarded
+
+
+def _is_tracing(args) -> bool:
+  return any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(args))
+
+
+def make_train_step(
+  loss_fn, optimizer, max_traces: int = 1, grad_fn=None, debug_nan_at_step: int = -1
+):
+  """One meta-step on one device, jitted once with the state donated; a second trace raises."""
+  body = make_step_body(optimizer, loss_fn, grad_fn, debug_nan_at_step=debug_nan_at_step)
+  return jax.jit(trace_guard(body, max_traces), donate_argnums=(0,))

@@ -1,0 +1,80 @@
+"""Data-parallel meta-training with `jax.pmap`: one device is the same code with a 1-device axis.
+
+Every device holds a replica of the TrainState (leading axis = local devices), samples its own
+shard of the step's batch (`meta.sample_shard`, so the episodes do not depend on the device
+count) and gradients are averaged with `lax.pmean` before the shared update. Across hosts the
+pmap axis spans every device of every process once `jax.distributed.initialize` has run.
+"""
+
+import jax
+import numpy as np
+from absl import logging
+
+from learned_rules.train import meta
+
+AXIS = "batch"  # the pmap axis the batch is split along
+
+
+def initialize_distributed(distributed_config) -> None:
+  """Multi-host: connects this process to the others (no-op unless `distributed.enabled`)."""
+  if distributed_config is None or not distributed_config.enabled:
+    return
+  kwargs = {}
+  if distributed_config.coordinator_address:
+    kwargs["coordinator_address"] = distributed_config.coordinator_address
+  if distributed_config.num_processes > 0:
+    kwargs["num_processes"] = distributed_config.num_processes
+  if distributed_config.process_id >= 0:
+    kwargs["process_id"] = distributed_config.process_id
+  try:
+    jax.distributed.initialize(**kwargs)
+  except RuntimeError as error:  # already initialized (e.g. a second call in a notebook)
+    if "already" not in str(error).lower():
+      raise
+  logging.info(
+    "distributed: process %d of %d, %d local / %d global devices",
+    jax.process_index(),
+    jax.process_count(),
+    jax.local_device_count(),
+    jax.device_count(),
+  )
+
+
+def select_devices(num_devices: int) -> list:
+  """The local devices to train on: all of them (-1) or the first `num_devices`."""
+  devices = jax.local_devices()
+  if num_devices == -1:
+    return devices
+  if jax.process_count() > 1:
+    raise ValueError("train.num_devices must be -1 (all devices) in a multi-host run.")
+  if not 1 <= num_devices <= len(devices):
+    raise ValueError(
+      f"train.num_devices={num_devices}: this machine has {len(devices)} "
+      f"{devices[0].platform} device(s); use -1 for all."
+    )
+  return devices[:num_devices]
+
+
+def num_shards(devices) -> int:
+  """How many ways the batch is split: every device of every process."""
+  return len(devices) * jax.process_count()
+
+
+def make_parallel_train_step(grad_fn, optimizer, devices, debug_nan_at_step: int = -1):
+  """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises)."""
+  body = meta.make_step_body(
+    optimizer, grad_fn=grad_fn, axis_name=AXIS, debug_nan_at_step=debug_nan_at_step
+  )
+  return jax.pmap(meta.trace_guard(body, 1), axis_name=AXIS, devices=devices, donate_argnums=(0,))
+
+
+def replicate(tree, devices):
+  """Host pytree -> one copy per device along a new leading axis, placed as pmap places it."""
+  stacked = jax.tree.map(lambda x: np.stack([np.asarray(x)] * len(devices)), tree)
+  # Through an identity pmap, so the first step sees the same placement as every later one.
+  return jax.pmap(lambda x: x, axis_name=AXIS, devices=devices)(stacked)
+
+
+def unreplicate(tree):
+  """Device replicas -> the first one, as host numpy arrays."""
+  return jax.tree.map(lambda x: np.asarray(x[0]), tree)
