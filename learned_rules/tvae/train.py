@@ -183,7 +183,8 @@ def evaluate(params, model, eval_fn, eval_x, eval_factors, config) -> dict[str, 
         capsules, eval_factors["moving"], eval_factors["value"], data_lib.DSPRITES_MOVING
       )
       result.update({f"capcorr_{k}": v for k, v in capcorr.items()})
-      result["capcorr_mean"] = float(np.nanmean(list(capcorr.values())))
+      finite = [v for v in capcorr.values() if math.isfinite(v)]
+      result["capcorr_mean"] = float(np.mean(finite)) if finite else float("nan")
   return result
 
 
@@ -227,7 +228,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
 
   def run_eval(step):
     result = evaluate(state.params, model, eval_fn, eval_x, eval_factors, config)
-    writer.scalars(step, result, prefix="test/")
+    writer.scalars(step, {k: v for k, v in result.items() if math.isfinite(v)}, prefix="test/")
     logging.info("eval at step %d: %s", step, {k: round(v, 4) for k, v in result.items()})
     return result
 
