@@ -16,11 +16,21 @@ def build(config):
   return network, optimizer, loss_fn
 
 
-@pytest.mark.parametrize("topology_name", ["fully_connected", "layered"])
-def test_meta_gradient_is_finite_and_nonzero_for_every_leaf(tiny_config, topology_name):
+@pytest.mark.parametrize(
+  "topology_name,mode",
+  [
+    ("fully_connected", "auto"),
+    ("layered", "auto"),
+    ("sparse", "hetero"),
+    ("fully_connected", "sequence"),
+  ],
+)
+def test_meta_gradient_is_finite_and_nonzero_for_every_leaf(tiny_config, topology_name, mode):
   with tiny_config.unlocked():
     tiny_config.topology.name = topology_name
     tiny_config.topology.hidden_sizes = (4,)
+    tiny_config.topology.fan_in = 3
+    tiny_config.task.mode = mode
   network, optimizer, loss_fn = build(tiny_config)
   state = meta.init_train_state(network, optimizer, seed=0)
   grads, _ = jax.grad(loss_fn, has_aux=True)(state.params, jax.random.PRNGKey(3))
