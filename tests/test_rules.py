@@ -6,8 +6,8 @@ import pytest
 from learned_rules import topology
 from learned_rules.dynamics import Network
 from learned_rules.rules import HebbianRule, LearnedRule
-from tests.conftest import tiny_remember_config
 from learned_rules.tasks.remember import RememberTask
+from tests.conftest import tiny_remember_config
 
 
 def test_factored_synapse_layer_equals_unfactored():

@@ -29,12 +29,12 @@ def test_auto_shapes_masks_and_cue_corruption():
   t = expected_length(c)
   assert episode.inputs.shape == (t, 10) and episode.targets.shape == (t, 10)
   assert episode.loss_mask.shape == (t, 10) and episode.store_flags.shape == (t,)
-  # Store phase: K patterns, each clamped P steps per repetition; the phase flag marks exactly those.
+  # Store phase: K patterns, each clamped P steps per repetition; the flag marks exactly those.
   assert float(episode.store_flags.sum()) == 3 * c.store_steps * c.repetitions
   store = np.asarray(episode.store_flags) > 0
   assert np.all(np.abs(np.asarray(episode.inputs)[store]) == 1)
   assert not np.asarray(episode.loss_mask)[store].any()
-  # Recall: exactly round(c * D) = 3 hidden bits per cue, zero in the input, the rest shown as stored.
+  # Recall: round(c * D) = 3 hidden bits per cue, zero in the input, the rest shown as stored.
   inputs, targets = np.asarray(episode.inputs), np.asarray(episode.targets)
   hidden, loss = np.asarray(episode.hidden_mask), np.asarray(episode.loss_mask)
   recall_rows = np.nonzero(loss.any(axis=1))[0]

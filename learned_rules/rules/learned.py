@@ -33,7 +33,7 @@ class MLP(nn.Module):
 
 
 class LearnedRule(Rule):
-  """Meta-parameters: synapse MLP, neuron MLP, readout, type embeddings, synapse-init distribution."""
+  """Meta-parameters: synapse and neuron MLPs, readout, type embeddings, synapse-init law."""
 
   def __init__(
     self,
