@@ -45,10 +45,14 @@ def main(argv):
       raise app.UsageError(f"bad config: {error}") from None
     try:
       report = trainer.train_and_evaluate(config, workdir)
-    except (checkpointing.CheckpointMismatchError, trainer.NonFiniteError) as error:
+    except (
+      checkpointing.CheckpointMismatchError,
+      trainer.NonFiniteError,
+      FileNotFoundError,
+    ) as error:
       print(f"error: {error}", file=sys.stderr, flush=True)
       sys.exit(1)
-    except (setup_config.ConfigError, FileNotFoundError) as error:
+    except setup_config.ConfigError as error:
       raise app.UsageError(str(error)) from None
     if report.get("interrupted"):
       sys.exit(trainer.INTERRUPTED_EXIT_CODE)

@@ -83,14 +83,15 @@ def differences(saved: dict, expected: dict) -> list[str]:
 class Checkpointer:
   """Saves every so often, keeps the last few, restores the latest good one."""
 
-  def __init__(self, directory: str, max_to_keep: int = 3):
+  def __init__(self, directory: str, max_to_keep: int = 3, create: bool = True):
     self.directory = os.path.abspath(directory)
     self.max_to_keep = max_to_keep
+    self.create = create
     self._manager = self._open()
 
   def _open(self):
     options = ocp.CheckpointManagerOptions(
-      max_to_keep=self.max_to_keep, create=True, enable_async_checkpointing=False
+      max_to_keep=self.max_to_keep, create=self.create, enable_async_checkpointing=False
     )
     with _quiet():
       return ocp.CheckpointManager(self.directory, options=options)

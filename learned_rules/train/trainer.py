@@ -164,10 +164,11 @@ def _first_nonfinite(values: dict):
   return None
 
 
-def _checkpointer(config, workdir: str) -> checkpointing.Checkpointer:
-  return checkpointing.Checkpointer(
-    os.path.join(workdir, "checkpoints"), config.train.get("checkpoints_to_keep", 3)
-  )
+def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Checkpointer:
+  directory = os.path.join(workdir, "checkpoints")
+  if not create and not os.path.isdir(directory):
+    raise FileNotFoundError(f"mode=eval: no checkpoint in {directory}; train there first.")
+  return checkpointing.Checkpointer(directory, config.train.get("checkpoints_to_keep", 3), create)
 
 
 def _write_report(config, workdir, experiment, params, writer, step, name="eval.json") -> dict:
@@ -188,7 +189,7 @@ def evaluate_checkpoint(config, workdir: str) -> dict:
   network = experiment.network(config.rule.name)
   optimizer = meta.make_optimizer(config.train)
   template = meta.init_train_state(network, optimizer, config.seed)
-  checkpointer = _checkpointer(config, workdir)
+  checkpointer = _checkpointer(config, workdir, create=False)
   state, step = checkpointer.restore_latest(template, check_only="params")
   checkpointer.close()
   if state is None:

@@ -1,0 +1,55 @@
+"""Run with 2 forced CPU devices: 3 meta-steps on 1 device vs 2 devices, same total batch."""
+
+import json
+import sys
+
+import jax
+import numpy as np
+
+from learned_rules import setup_config
+from learned_rules.train import meta, parallel
+from tests.train.helpers import tiny_config
+
+
+def train(num_devices: int, steps: int = 3):
+  config = tiny_config(num_devices=num_devices, batch_size=4, learning_rate=1e-2, warmup_steps=1)
+  experiment = setup_config.build(config)
+  network = experiment.network("learned")
+  optimizer = meta.make_optimizer(config.train)
+  devices = parallel.select_devices(num_devices)
+  shards = parallel.num_shards(devices)
+  grad_fn = meta.make_grad_fn(network, experiment.task, config, parallel.AXIS, shards)
+  step = parallel.make_parallel_train_step(grad_fn, optimizer, devices)
+  state = parallel.replicate(meta.init_train_state(network, optimizer, 0), devices)
+  losses = []
+  for _ in range(steps):
+    state, values = step(state)
+    losses.append(float(values["loss"][0]))
+  replicas_agree = all(
+    np.array_equal(np.asarray(x)[0], np.asarray(x)[-1]) for x in jax.tree.leaves(state.params)
+  )
+  return parallel.unreplicate(state), losses, replicas_agree
+
+
+def main():
+  assert jax.local_device_count() == 2, jax.devices()
+  one, losses_one, _ = train(1)
+  two, losses_two, agree = train(2)
+  diffs = [
+    float(np.max(np.abs(a - b)))
+    for a, b in zip(jax.tree.leaves(one.params), jax.tree.leaves(two.params), strict=True)
+  ]
+  json.dump(
+    {
+      "max_param_diff": max(diffs),
+      "losses_one": losses_one,
+      "losses_two": losses_two,
+      "replicas_agree": agree,
+      "step": int(two.step),
+    },
+    sys.stdout,
+  )
+
+
+if __name__ == "__main__":
+  main()
