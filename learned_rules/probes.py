@@ -4,9 +4,9 @@ After the store phase (the first delay step, or the first recall step when there
 run is cut in two. Between the halves the synapse states are replaced by a fresh episode-start
 sample, or the neuron states by their episode-start value (zeros), or both. Recall that survives a
 synapse reset was carried by the neurons, and vice versa. Reported per condition: the usual
-metrics; and the fraction of the stored information (bits, `metrics.recall_counts`) that each part
-carries on its own: synapses = I(neurons reset) / I(intact), neurons = I(synapses reset) /
-I(intact). The two need not sum to 1 (redundant or jointly-held memory).
+metrics; and the fraction of the stored information that each part carries on its own:
+synapses = I(neurons reset) / I(intact), neurons = I(synapses reset) / I(intact), with
+I = K * bits * (1 - H2(error)) from the hidden-bit error pooled over all episodes. The two need not sum to 1 (redundant or jointly-held memory).
 """
 
 import jax
@@ -14,7 +14,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules import metrics
-from learned_rules.state import NetworkState
 from learned_rules.tasks.remember import RememberTask
 
 CONDITIONS = ("intact", "reset_synapses", "reset_neurons", "reset_both")
@@ -38,6 +37,17 @@ def run_with_reset(network, params, rng, inputs, store_flags, split: int, condit
     mid = mid.replace(neuron_state=fresh.neuron_state)
   _, second = network.run(params, mid, inputs[split:], store_flags[split:], remat=False)
   return jnp.concatenate([first, second], axis=0)
+
+
+def pooled_information(accuracy: float, num_patterns: int, target_bits: int) -> float:
+  """K * bits * (1 - H2(e)) from the error rate pooled over all episodes (capped at 0.5).
+
+  Pooling avoids the per-episode estimate's positive bias at chance (a few lucky bits in one
+  episode count as information), which matters when a part holds nothing.
+  """
+  error = min(max(1.0 - accuracy, 1e-12), 0.5)
+  entropy = -(error * np.log2(error) + (1.0 - error) * np.log2(1.0 - error))
+  return float(num_patterns * target_bits * (1.0 - entropy))
 
 
 def memory_location(
@@ -69,9 +79,11 @@ def memory_location(
       counts = batch_counts(jax.random.fold_in(base, index))
       totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
     report[condition] = metrics.summarize(totals, 0, 0)
-  intact = report["intact"]["information_bits"]
-  denom = max(intact, 1e-9)
-  report["synapse_fraction"] = report["reset_neurons"]["information_bits"] / denom
-  report["neuron_fraction"] = report["reset_synapses"]["information_bits"] / denom
+    report[condition]["pooled_information_bits"] = pooled_information(
+      report[condition]["hidden_bit_accuracy"], k, task.target_bits
+    )
+  denom = max(report["intact"]["pooled_information_bits"], 1e-9)
+  report["synapse_fraction"] = report["reset_neurons"]["pooled_information_bits"] / denom
+  report["neuron_fraction"] = report["reset_synapses"]["pooled_information_bits"] / denom
   report["split_step"] = split
   return report

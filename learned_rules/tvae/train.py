@@ -10,6 +10,7 @@ import os
 import time
 from typing import Any
 
+import chex
 import flax
 import jax
 import jax.numpy as jnp
@@ -136,7 +137,8 @@ def make_train_step(model, optimizer, source: SequenceSource):
     aux = dict(aux, grad_norm=optax.tree.norm(grads))
     return TrainState(step=state.step + 1, params=params, opt_state=opt_state), aux
 
-  return jax.jit(train_step, donate_argnums=(0,))
+  # One trace per run: every batch has the same shapes (the epoch drops its remainder).
+  return jax.jit(chex.assert_max_traces(train_step, n=1), donate_argnums=(0,))
 
 
 def make_eval_fns(model, n_samples: int):
