@@ -6,7 +6,8 @@ sample, or the neuron states by their episode-start value (zeros), or both. Reca
 synapse reset was carried by the neurons, and vice versa. Reported per condition: the usual
 metrics; and the fraction of the stored information that each part carries on its own:
 synapses = I(neurons reset) / I(intact), neurons = I(synapses reset) / I(intact), with
-I = K * bits * (1 - H2(error)) from the hidden-bit error pooled over all episodes. The two need not sum to 1 (redundant or jointly-held memory).
+I = K * bits * (1 - H2(error)) from the hidden-bit error pooled over all episodes.
+The two need not sum to 1 (redundant or jointly-held memory).
 """
 
 import jax

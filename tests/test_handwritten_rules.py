@@ -55,7 +55,7 @@ def numpy_recall(weight_snapshots, inputs):
 
 
 def weight_timeline(patterns_fn, stored, inputs, store_flags):
-  """W(t) for each step: a pattern written at step t_c + 2 (t_c: its last clamped step) is seen from t_c + 3."""
+  """W(t) per step: a pattern written at step t_c + 2 (t_c: last clamped step) acts from t_c + 3."""
   num_steps = inputs.shape[0]
   flags = np.asarray(store_flags)
   releases = [t + 2 for t in range(num_steps - 1) if flags[t] and not flags[t + 1]]

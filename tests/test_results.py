@@ -1,0 +1,76 @@
+"""RESULTS.md regenerates from stored records: capacity criterion and the committed report."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from experiments import results
+from tests.conftest import ROOT
+
+
+def record(rule, k, acc, size=16, **extra):
+  base = {
+    "kind": "eval",
+    "rule": rule,
+    "variant": "",
+    "topology": "fully_connected",
+    "size": size,
+    "k": k,
+    "hidden_fraction": 0.5,
+    "delay": 2,
+    "num_neurons": size,
+    "hidden_bit_accuracy": acc,
+    "bits_per_synapse": 0.1,
+    "bits_per_state_float": 0.05,
+    "oracle_hidden_bit_accuracy": 1.0,
+    "wall_s": 1.0,
+    "machine": "2-core CPU, shared",
+    "command": "python -m experiments.sweep",
+  }
+  base.update(extra)
+  return base
+
+
+def test_capacity_is_the_last_k_before_the_first_failure():
+  points = {k: record("x", k, a) for k, a in [(1, 1.0), (2, 0.995), (3, 0.98), (4, 0.999)]}
+  assert results.capacity(points, 0.99)[0] == 2
+  assert results.capacity(points, 0.97)[0] == 4
+  assert results.capacity({2: record("x", 2, 0.5)}, 0.99) == (0, None)
+
+
+def test_generate_from_synthetic_records(tmp_path):
+  rows = [
+    record("hebbian", 1, 1.0),
+    record("hebbian", 2, 0.9),
+    record("learned", 1, 1.0),
+    record("learned", 2, 0.999),
+    record("learned", 3, 0.995),
+    record("learned", 4, 0.8),
+  ]
+  with open(tmp_path / "s.jsonl", "w") as f:
+    f.write("\n".join(json.dumps(r) for r in rows) + "\n")
+  text = results.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  assert "| learned | fully_connected | 16 | 16 | 1..4 (4 pts) | 3 | 0.188 |" in text
+  assert "| 3.000 |" in text  # learned K* / Hebbian K*
+  assert "2-core CPU, shared" in text
+  assert (tmp_path / "capacity_vs_size.png").exists()
+
+
+def test_committed_results_regenerate_exactly(tmp_path):
+  records_dir = os.path.join(ROOT, "results")
+  committed = os.path.join(ROOT, "RESULTS.md")
+  jsonl = (
+    [f for f in os.listdir(records_dir) if f.endswith(".jsonl")]
+    if os.path.isdir(records_dir)
+    else []
+  )
+  if not jsonl or not os.path.exists(committed):
+    pytest.skip("no committed records or RESULTS.md")
+  (tmp_path / "results").mkdir()
+  for name in jsonl:
+    shutil.copy(os.path.join(records_dir, name), tmp_path / "results" / name)
+  text = results.generate(str(tmp_path / "results"), str(tmp_path / "RESULTS.md"))
+  with open(committed) as f:
+    assert f.read() == text, "RESULTS.md is stale: run python -m experiments.results"
