@@ -33,6 +33,7 @@ def group(**values):
   g.max_k = 1_000  # skip points with more patterns than this
   g.hidden_fractions = (0.5,)  # c: fraction of cue bits hidden
   g.delays = (2,)  # Q: blank steps between store and recall
+  g.layout_k = 6  # episodes laid out on max(K, layout_k) slots (blank first), same for all rules
   g.train_topologies = ("fully_connected",)  # meta-trained rules: topology trained on
   g.train_size = 16  # meta-trained rules: D trained at
   g.train_k = (2, 6)  # meta-trained rules: K range of training episodes

@@ -8,9 +8,12 @@ whose parameters are already saved is loaded instead of retrained. A sweep confi
 every group is a Cartesian product of rules x variants x topologies x sizes x loads x cue
 fractions x delays. Hand-written rules are evaluated directly; meta-trained ones ('learned',
 'frozen', 'lstm') are first trained once per (rule, variant, topology, train size) and then
-evaluated at every point of the group without retraining (transfer to other sizes and topologies
-included). Sizes are D, the number of visible bits: N = D for fully connected and sparse networks,
-N = 2 D + hidden for layered ones; the load is alpha = K / D.
+evaluated at every point of the group without retraining (transfer to other sizes and
+topologies included). Every point is laid out on max(K, layout_k) pattern slots (the task's
+static grid, blank slots first), the same for every rule, so a rule trained with K <= layout_k
+is evaluated on the layout it was trained on; hand-written rules ignore the blank slots. Sizes
+are D, the number of visible bits: N = D for fully connected and sparse networks, N = 2 D +
+hidden for layered ones; the load is alpha = K / D.
 """
 
 import hashlib
@@ -23,12 +26,13 @@ import time
 
 import flax.serialization
 import jax
+import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
 from configs import remember
-from learned_rules import evaluation, probes, rules, setup_config
+from learned_rules import metrics, probes, rules, setup_config
 from learned_rules.baselines import lstm as lstm_lib
 from learned_rules.train import meta
 
@@ -93,6 +97,7 @@ def points(config) -> list[dict]:
                       "k": k,
                       "hidden_fraction": cue,
                       "delay": delay,
+                      "slots": max(k, group.layout_k),
                     }
                     if rule in TRAINED:
                       point["train"] = train_spec(group, variant, train_topology, rule)
@@ -275,6 +280,41 @@ def num_episodes_for(config, k: int, hidden_bits: int) -> int:
 _ORACLE_CACHE = {}
 
 
+def evaluate_fixed_k(
+  model,
+  params,
+  task,
+  k: int,
+  seed: int,
+  num_episodes: int,
+  batch_size: int,
+  num_synapses: int = 0,
+  num_state_floats: int = 0,
+) -> dict:
+  """`evaluation.evaluate` with K = k active patterns on a layout of task.config.k_max slots.
+
+  model None: the nearest-stored-pattern oracle. Episodes depend only on (task, k, seed).
+  """
+
+  @jax.jit
+  def batch_counts(rng):
+    key_task, key_synapses = jax.random.split(rng)
+    episodes = task.sample_batch(key_task, batch_size, k, k)
+    if model is None:
+      logits = episodes.oracle_targets
+    else:
+      logits = meta.run_batch(model, params, key_synapses, episodes, remat=False)
+    counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
+    return jax.tree.map(jnp.sum, counts)
+
+  base = jax.random.PRNGKey(seed)
+  totals = None
+  for index in range(-(-num_episodes // batch_size)):
+    counts = batch_counts(jax.random.fold_in(base, index))
+    totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
+  return metrics.summarize(totals, num_synapses, num_state_floats)
+
+
 def evaluate_point(config, point: dict, params) -> dict:
   exp_config = experiment_config(
     config,
@@ -283,12 +323,12 @@ def evaluate_point(config, point: dict, params) -> dict:
     point["topology"],
     point["size"],
     point["k"],
-    point["k"],
+    point["slots"],
     point["hidden_fraction"],
     point["delay"],
   )
   experiment = setup_config.build(exp_config)
-  task = setup_config.eval_task(exp_config)
+  task = experiment.task  # layout of point["slots"] slots, K = point["k"] active
   model = experiment.network(point["rule"])
   if params is None:
     params = model.init_params(jax.random.PRNGKey(0))
@@ -296,17 +336,25 @@ def evaluate_point(config, point: dict, params) -> dict:
   episodes, batch = num_episodes_for(config, point["k"], hidden_bits)
   start = time.time()
   common = dict(seed=EVAL_SEED, num_episodes=episodes, batch_size=batch)
-  result = evaluation.evaluate(
+  result = evaluate_fixed_k(
     model,
     params,
     task,
+    point["k"],
     num_synapses=experiment.synapses(point["rule"]),
     num_state_floats=experiment.state_floats(point["rule"]),
     **common,
   )
-  oracle_key = (point["size"], point["k"], point["hidden_fraction"], point["delay"], episodes)
+  oracle_key = (
+    point["size"],
+    point["k"],
+    point["slots"],
+    point["hidden_fraction"],
+    point["delay"],
+    episodes,
+  )
   if oracle_key not in _ORACLE_CACHE:  # same episodes for every rule: compute once per process
-    _ORACLE_CACHE[oracle_key] = evaluation.evaluate(None, None, task, **common)
+    _ORACLE_CACHE[oracle_key] = evaluate_fixed_k(None, None, task, point["k"], **common)
   oracle = _ORACLE_CACHE[oracle_key]
   record = {
     "kind": "eval",
@@ -327,7 +375,7 @@ def evaluate_point(config, point: dict, params) -> dict:
   ):
     if point["size"] <= config.probe_max_size:
       record["probe"] = probes.memory_location(
-        model, params, task, EVAL_SEED, min(episodes, config.probe_episodes), batch
+        model, params, task, EVAL_SEED, min(episodes, config.probe_episodes), batch, point["k"]
       )
   record["wall_s"] = time.time() - start
   record["machine"] = machine_description(config)

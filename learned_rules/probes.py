@@ -52,11 +52,20 @@ def pooled_information(accuracy: float, num_patterns: int, target_bits: int) -> 
 
 
 def memory_location(
-  network, params, task: RememberTask, seed: int, num_episodes: int, batch_size: int
+  network,
+  params,
+  task: RememberTask,
+  seed: int,
+  num_episodes: int,
+  batch_size: int,
+  num_patterns: int | None = None,
 ) -> dict:
-  """Metrics per condition on episodes fixed by `seed` (K = task.k_max), and the two fractions."""
+  """Metrics per condition on episodes fixed by `seed`, and the two fractions.
+
+  `num_patterns`: K active patterns (default task.k_max, every slot used).
+  """
   split = split_step(task)
-  k = task.config.k_max
+  k = task.config.k_max if num_patterns is None else num_patterns
 
   def counts_fn(condition):
     @jax.jit
