@@ -15,7 +15,8 @@ def setup():
   experiment = setup_config.build(config)
   network = experiment.network("learned")
   params = network.init_params(jax.random.PRNGKey(0))
-  episodes, keys = meta.sample_shard(experiment.task, config, jax.random.PRNGKey(7))
+  sample = jax.jit(lambda rng: meta.sample_shard(experiment.task, config, rng))
+  episodes, keys = sample(jax.random.PRNGKey(7))
   return network, params, episodes, keys, experiment.task.length
 
 
@@ -24,7 +25,12 @@ def full_bptt(network, params, episodes, keys):
     logits = meta.run_with_keys(network, p, keys, episodes, remat=True)
     return jax.numpy.mean(jax.vmap(metrics.recall_loss)(logits, episodes))
 
-  return jax.value_and_grad(loss)(params)
+  return jax.jit(jax.value_and_grad(loss))(params)
+
+
+def truncated_grad(network, params, episodes, keys, window):
+  run = lambda p: truncated.value_and_grad(network, p, keys, episodes, window)
+  return jax.jit(run)(params)
 
 
 def assert_trees_close(a, b, rtol=1e-5, atol=1e-7):
@@ -35,7 +41,7 @@ def assert_trees_close(a, b, rtol=1e-5, atol=1e-7):
 def test_window_at_least_the_episode_equals_full_bptt(setup, extra):
   network, params, episodes, keys, length = setup
   loss, grads = full_bptt(network, params, episodes, keys)
-  (t_loss, _), t_grads = truncated.value_and_grad(network, params, keys, episodes, length + extra)
+  (t_loss, _), t_grads = truncated_grad(network, params, episodes, keys, length + extra)
   np.testing.assert_allclose(t_loss, loss, rtol=1e-6)
   assert_trees_close(t_grads, grads)
 
@@ -45,15 +51,14 @@ def test_short_windows_stop_the_gradient_at_each_boundary(setup):
   window = 4
   assert length > 2 * window
   loss, grads = full_bptt(network, params, episodes, keys)
-  (t_loss, logits), t_grads = truncated.value_and_grad(network, params, keys, episodes, window)
+  (t_loss, logits), t_grads = truncated_grad(network, params, episodes, keys, window)
   # The forward pass is the same episode: the same loss and outputs.
   np.testing.assert_allclose(t_loss, loss, rtol=1e-5)
-  full_logits = meta.run_with_keys(network, params, keys, episodes, remat=True)
+  full_logits = jax.jit(lambda p: meta.run_with_keys(network, p, keys, episodes, True))(params)
   np.testing.assert_allclose(logits, full_logits, rtol=1e-5, atol=1e-6)
   # The gradient is that of the window losses with stop_gradient at the boundaries ...
-  reference = jax.grad(truncated.stop_gradient_loss, argnums=1)(
-    network, params, keys, episodes, window
-  )
+  reference_loss = lambda p: truncated.stop_gradient_loss(network, p, keys, episodes, window)
+  reference = jax.jit(jax.grad(reference_loss))(params)
   assert_trees_close(t_grads, reference, rtol=1e-4, atol=1e-6)
   # ... which is not the full gradient.
   differs = jax.tree.map(lambda a, b: not np.allclose(a, b, rtol=1e-3), t_grads, grads)
