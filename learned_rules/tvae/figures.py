@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from learned_rules.tvae import model as model_lib
+
 
 def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
   """(rows, cols, H, W, C) -> one (rows·(H+pad), cols·(W+pad), C) image with white gaps."""
@@ -31,17 +33,19 @@ def save_png(path: str, image: np.ndarray) -> None:
     plt.imsave(path, image)
 
 
-def mean_latents(params, model, x):
-  """Posterior-mean z, u and the resulting t for x of shape (B, S, P)."""
-  posterior = model.apply(params, x, method=model.encode)
-  z, u = posterior["z_mean"], posterior.get("u_mean")
-  t = model.apply(params, z, u, method=model.to_t)
-  return z, u, t
+def sampled_t(params, model, x, key):
+  """t from one reparameterized sample of z and u, for x of shape (B, S, P).
+
+  Not the posterior mean: q(u|x) stays close to the prior, so u_mean ≈ 0 and W(u_mean²) ≈ 0 would
+  blow t up; t is only meaningful for sampled u (E[u²] is not E[u]²).
+  """
+  noise_z, noise_u = model_lib.draw_noise(key, model, x)
+  return model.apply(params, x, noise_z, noise_u)[3]
 
 
-def capsule_traversals(params, model, x):
+def capsule_traversals(params, model, x, key):
   """Rolls t of each sequence's first frame along capsule position and decodes: (B, K, P)."""
-  _, _, t = mean_latents(params, model, x)
+  t = sampled_t(params, model, x, key)
   topo = model.topography
   t0 = t[:, 0].reshape(t.shape[0], topo.n_caps, *topo.cap_shape)
   steps = topo.cap_shape[-1]
@@ -50,9 +54,9 @@ def capsule_traversals(params, model, x):
   return jax.nn.sigmoid(model.apply(params, rolled, method=model.decode))
 
 
-def reconstructions(params, model, x):
-  """Decoded posterior-mean t of every frame: (B, S, P)."""
-  _, _, t = mean_latents(params, model, x)
+def reconstructions(params, model, x, key):
+  """Decoded sampled t of every frame: (B, S, P)."""
+  t = sampled_t(params, model, x, key)
   return jax.nn.sigmoid(model.apply(params, t, method=model.decode))
 
 
@@ -68,12 +72,13 @@ def prior_samples(params, model, key, n: int, seq_len: int):
 def write_pictures(writer, step, params, model, x, frame_shape, key, workdir) -> list[str]:
   """Saves traversals.png, reconstructions.png and samples.png; logs them to TensorBoard."""
   as_frames = lambda a: np.asarray(a).reshape(*a.shape[:2], *frame_shape)
-  traverse = jax.jit(lambda p, x: capsule_traversals(p, model, x))
-  reconstruct = jax.jit(lambda p, x: reconstructions(p, model, x))
+  traverse = jax.jit(lambda p, x, k: capsule_traversals(p, model, x, k))
+  reconstruct = jax.jit(lambda p, x, k: reconstructions(p, model, x, k))
+  key_t, key = jax.random.split(key)
   sample = jax.jit(lambda p, k, n, s: prior_samples(p, model, k, n, s), static_argnums=(2, 3))
   pictures = {}
-  pictures["traversals"] = tile(as_frames(traverse(params, x)))
-  recon = as_frames(reconstruct(params, x))
+  pictures["traversals"] = tile(as_frames(traverse(params, x, key_t)))
+  recon = as_frames(reconstruct(params, x, key_t))
   originals = as_frames(x)
   pairs = np.stack([originals, recon], axis=1).reshape(-1, *recon.shape[1:])
   pictures["reconstructions"] = tile(pairs)

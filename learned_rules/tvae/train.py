@@ -142,14 +142,14 @@ def make_train_step(model, optimizer, source: SequenceSource):
 
 
 def make_eval_fns(model, n_samples: int):
-  """Jitted per-batch evaluation: IS log-likelihood, negative ELBO and posterior-mean t."""
+  """Jitted per-batch evaluation: IS log-likelihood, negative ELBO and one sampled t."""
 
   @jax.jit
   def evaluate_batch(params, x, key):
-    key_is, key_elbo = jax.random.split(key)
+    key_is, key_elbo, key_t = jax.random.split(key, 3)
     log_likelihood = metrics_lib.importance_log_likelihood(params, model, x, key_is, n_samples)
     neg_elbo, _ = model_lib.negative_elbo(params, model, x, key_elbo)
-    _, _, t = figures.mean_latents(params, model, x)
+    t = figures.sampled_t(params, model, x, key_t)
     return jnp.mean(log_likelihood), neg_elbo, t
 
   return evaluate_batch
