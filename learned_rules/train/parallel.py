@@ -60,19 +60,26 @@ def num_shards(devices) -> int:
   return len(devices) * jax.process_count()
 
 
+def _pmap_devices(devices):
+  """Multi-host pmap wants devices=None (every device of every process); one host, the list."""
+  return None if jax.process_count() > 1 else devices
+
+
 def make_parallel_train_step(grad_fn, optimizer, devices, debug_nan_at_step: int = -1):
   """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises)."""
   body = meta.make_step_body(
     optimizer, grad_fn=grad_fn, axis_name=AXIS, debug_nan_at_step=debug_nan_at_step
   )
-  return jax.pmap(meta.trace_guard(body, 1), axis_name=AXIS, devices=devices, donate_argnums=(0,))
+  return jax.pmap(
+    meta.trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
+  )
 
 
 def replicate(tree, devices):
   """Host pytree -> one copy per device along a new leading axis, placed as pmap places it."""
   stacked = jax.tree.map(lambda x: np.stack([np.asarray(x)] * len(devices)), tree)
   # Through an identity pmap, so the first step sees the same placement as every later one.
-  return jax.pmap(lambda x: x, axis_name=AXIS, devices=devices)(stacked)
+  return jax.pmap(lambda x: x, axis_name=AXIS, devices=_pmap_devices(devices))(stacked)
 
 
 def unreplicate(tree):
