@@ -4,7 +4,8 @@ r"""Meta-trained rules next to each other: learned, frozen synapses, LSTM; trans
   python -m experiments.results
 
 Budgeted for a shared 2-core CPU: every rule is meta-trained at D = 16 (K in [2, 6], batch 32,
-at most 1500 meta-steps and a wall-time cap per rule, ablations fewer), then evaluated without
+at most 1500 meta-steps and a wall-time cap per rule: 360 s for the main rules, 240 s for other
+topologies, 150 s (1000 steps) for ablations and state sizes), then evaluated without
 retraining at loads alpha = K/D up to 0.5, at 2D, 4D and 8D and on other topologies. Expect a few
 minutes per trained rule; the learned rule should hold 0.99 hidden-bit accuracy at several times
 the Hebbian rule's K at D = 16 (RESULTS.md has what it reached).
@@ -14,7 +15,8 @@ from configs import sweep_common
 
 LOADS = (0.0625, 0.125, 0.1875, 0.25, 0.3125, 0.375, 0.4375, 0.5)
 MAIN = dict(train_size=16, train_k=(2, 6), train_steps=1500, train_max_seconds=360.0)
-ABLATION = dict(train_size=16, train_k=(2, 6), train_steps=1000, train_max_seconds=200.0)
+ABLATION = dict(train_size=16, train_k=(2, 6), train_steps=1000, train_max_seconds=150.0)
+TOPOLOGY = dict(train_size=16, train_k=(2, 6), train_steps=1500, train_max_seconds=240.0)
 
 
 def get_config():
@@ -23,32 +25,24 @@ def get_config():
   config.groups.b_lstm = sweep_common.group(
     rules=("lstm",), variants=("lstm_match=params", "lstm_match=state"), loads=LOADS, **MAIN
   )
-  config.groups.c_transfer = sweep_common.group(
+  config.groups.c_difficulty = sweep_common.group(
+    rules=("learned",), loads=(0.125, 0.25, 0.375), hidden_fractions=(0.25, 0.75), **MAIN
+  )
+  config.groups.d_delay = sweep_common.group(
+    rules=("learned",), loads=(0.125, 0.25, 0.375), delays=(0, 8), **MAIN
+  )
+  config.groups.e_transfer = sweep_common.group(
     rules=("learned",),
     topologies=("fully_connected", "sparse"),
     sizes=(32, 64, 128),
-    loads=(0.0625, 0.125, 0.1875, 0.25),
-    max_k=32,
+    loads=(0.0625, 0.125, 0.25),
+    max_k=16,
     **MAIN,
   )
-  config.groups.d_topologies = sweep_common.group(
-    rules=("learned",),
-    train_topologies=("sparse", "layered"),
-    topologies=("sparse", "layered"),
-    loads=LOADS,
-    **MAIN,
+  config.groups.e_transfer_topology = sweep_common.group(
+    rules=("learned",), topologies=("sparse", "layered"), loads=(0.125, 0.25, 0.375), **MAIN
   )
-  config.groups.e_difficulty = sweep_common.group(
-    rules=("learned",),
-    loads=(0.125, 0.25, 0.375),
-    hidden_fractions=(0.25, 0.75),
-    delays=(2,),
-    **MAIN,
-  )
-  config.groups.f_delay = sweep_common.group(
-    rules=("learned",), loads=(0.125, 0.25, 0.375), delays=(0, 8), **MAIN
-  )
-  config.groups.g_ablations = sweep_common.group(
+  config.groups.f_ablations = sweep_common.group(
     rules=("learned",),
     variants=(
       "rule.use_embeddings=false",
@@ -58,6 +52,13 @@ def get_config():
     ),
     loads=LOADS,
     **ABLATION,
+  )
+  config.groups.g_topologies = sweep_common.group(
+    rules=("learned",),
+    train_topologies=("sparse", "layered"),
+    topologies=("sparse", "layered"),
+    loads=LOADS,
+    **TOPOLOGY,
   )
   config.groups.h_state_sizes = sweep_common.group(
     rules=("learned",),
