@@ -6,7 +6,8 @@ r"""Hand-written rules (Hebbian, Storkey, delta): recall versus load, size, topo
 No meta-training: each point is one evaluation (about 1-5 s on a shared 2-core CPU; the whole
 sweep roughly 20-30 minutes). Gives K*(D) curves for D in {16, 32, 64, 128} (fully connected;
 sparse at 32, 64) against the spec's reference capacities, and the cue-fraction and delay
-difficulty axes at D = 32.
+difficulty axes at D = 32; and at D = 32 with 8 instead of 3 recall steps per cue (group
+f_recall_steps), to separate storage from the recall dynamics.
 """
 
 from configs import sweep_common
@@ -29,5 +30,8 @@ def get_config():
   )
   config.groups.e_delay = sweep_common.group(
     rules=rules, sizes=(32,), loads=(0.06, 0.125), delays=(0, 16)
+  )
+  config.groups.f_recall_steps = sweep_common.group(
+    rules=rules, variants=("task.recall_steps=8",), sizes=(32,), loads=LOADS
   )
   return config
