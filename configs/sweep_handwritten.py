@@ -6,8 +6,9 @@ r"""Hand-written rules (Hebbian, Storkey, delta): recall versus load, size, topo
 No meta-training: each point is one evaluation (about 1-5 s on a shared 2-core CPU; the whole
 sweep roughly 20-30 minutes). Gives K*(D) curves for D in {16, 32, 64, 128} (fully connected;
 sparse at 32, 64) against the spec's reference capacities, and the cue-fraction and delay
-difficulty axes at D = 32; and at D = 32 with 8 instead of 3 recall steps per cue (group
-f_recall_steps), to separate storage from the recall dynamics.
+difficulty axes at D = 32. Groups g_cued and h_cued_sparse repeat the capacity grid with the
+cue-weighted recall of `rules/cue_weighted.py` (free neurons' messages scaled by 0.25), which
+removes the plain rules' mixed fixed point at cue onset.
 """
 
 from configs import sweep_common
@@ -31,7 +32,11 @@ def get_config():
   config.groups.e_delay = sweep_common.group(
     rules=rules, sizes=(32,), loads=(0.06, 0.125), delays=(0, 16)
   )
-  config.groups.f_recall_steps = sweep_common.group(
-    rules=rules, variants=("task.recall_steps=8",), sizes=(32,), loads=LOADS
+  cued = ("rule.free_weight=0.25",)
+  config.groups.g_cued = sweep_common.group(
+    rules=rules, variants=cued, sizes=(16, 32, 64, 128), loads=LOADS
+  )
+  config.groups.h_cued_sparse = sweep_common.group(
+    rules=rules, variants=cued, topologies=("sparse",), sizes=(32, 64), loads=LOADS
   )
   return config

@@ -27,6 +27,7 @@ THRESHOLD = 0.99  # the spec's capacity criterion on hidden-bit accuracy
 APPROX_THRESHOLD = 0.985  # Hopfield-style approximate recall: about 1.5% bit errors at the limit
 DEFAULT_CUE, DEFAULT_DELAY = 0.5, 2  # the table and capacity plots use these task settings
 TRAINED = ("learned", "frozen", "lstm")
+CUED = "free_weight"  # variants of the hand-written rules with cue-weighted recall
 RULE_ORDER = ("hebbian", "storkey", "delta", "learned", "frozen", "lstm")
 
 
@@ -132,9 +133,16 @@ def capacity_rows(evals: list) -> list[dict]:
     )
   rows.sort(key=lambda r: (r["topology"], r["D"], _rule_rank(r["rule"])))
   hebbian = {(r["topology"], r["D"]): r["K*_value"] for r in rows if r["rule"] == "hebbian"}
+  cued = {
+    (r["topology"], r["D"]): r["K*_value"]
+    for r in rows
+    if r["rule"].startswith("hebbian [") and CUED in r["rule"]
+  }
   for r in rows:
     base = hebbian.get((r["topology"], r["D"]))
     r["K* / Hebbian K*"] = (r["K*_value"] / base) if base else None
+    base = cued.get((r["topology"], r["D"]))
+    r["K* / cued Hebbian K*"] = (r["K*_value"] / base) if base else None
   return rows
 
 
@@ -171,7 +179,8 @@ def _plt():
 def plot_recall_vs_load(evals, path, topology="fully_connected", title=""):
   """Hidden-bit accuracy against alpha = K/D, one panel per D, with reference capacities."""
   plt = _plt()
-  groups = {k: v for k, v in series(evals).items() if k[1] == topology}
+  plain = [r for r in evals if not r.get("variant") or r["rule"] == "lstm" or CUED in r["variant"]]
+  groups = {k: v for k, v in series(plain).items() if k[1] == topology}
   groups = {k: v for k, v in groups.items() if k[3] == DEFAULT_CUE and k[4] == DEFAULT_DELAY}
   sizes = sorted({k[2] for k in groups})
   if not sizes:
@@ -203,6 +212,52 @@ def plot_recall_vs_load(evals, path, topology="fully_connected", title=""):
         ax.axvline(cap / size, ls="--", lw=0.8, color="C7")
         ax.text(cap / size, 0.52, name, rotation=90, fontsize=6, va="bottom")
     ax.set_title(f"{title} D={size}")
+    ax.set_xlabel("load alpha = K / D")
+    ax.set_ylabel("hidden-bit accuracy")
+    ax.set_ylim(0.45, 1.01)
+    ax.legend(fontsize=6)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return used
+
+
+def plot_variants(evals, path):
+  """One panel per (rule, topology, D) that has variants: the base series next to each variant."""
+  plt = _plt()
+  default = [
+    r
+    for r in evals
+    if r["hidden_fraction"] == DEFAULT_CUE
+    and r["delay"] == DEFAULT_DELAY
+    and r["rule"] != "lstm"
+    and not (r.get("train") and r["train"]["size"] != r["size"])
+  ]
+  with_variants = sorted({(r["rule"], r["topology"], r["size"]) for r in default if r["variant"]})
+  if not with_variants:
+    return []
+  fig, axes = plt.subplots(
+    1, len(with_variants), figsize=(4.8 * len(with_variants), 4.0), squeeze=False
+  )
+  used = []
+  for ax, (rule, topo, size) in zip(axes[0], with_variants, strict=True):
+    lines = collections.defaultdict(dict)
+    for r in default:
+      if (r["rule"], r["topology"], r["size"]) == (rule, topo, size):
+        lines[r["variant"] or "base"][r["k"]] = r
+    for name in sorted(lines, key=lambda n: (n != "base", n)):
+      points = lines[name]
+      ks = sorted(points)
+      ax.plot(
+        [k / size for k in ks],
+        [points[k]["hidden_bit_accuracy"] for k in ks],
+        "o-",
+        ms=3,
+        label=name,
+      )
+      used += list(points.values())
+    ax.axhline(THRESHOLD, color="gray", lw=0.8)
+    ax.set_title(f"{rule}, {topo}, D={size}")
     ax.set_xlabel("load alpha = K / D")
     ax.set_ylabel("hidden-bit accuracy")
     ax.set_ylim(0.45, 1.01)
@@ -367,6 +422,20 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
   if not evals:
     md.append("No records yet.")
   rows = capacity_rows(evals)
+  targets = [r for r in rows if r["rule"] == "learned" and r["K* / Hebbian K*"] is not None]
+  if targets:
+    md += ["## Target: learned K* >= 3x Hebbian K* on the same N (P = 2 store steps)", ""]
+    for r in targets:
+      verdict = "reached" if r["K* / Hebbian K*"] >= 3 else "not reached"
+      line = (
+        f"- {r['topology']}, D = {r['D']}: learned K* = {r['K*']}, Hebbian K* = "
+        f"{r['K*_value'] / r['K* / Hebbian K*']:.0f}, ratio {r['K* / Hebbian K*']:.2f}: "
+        f"{verdict}"
+      )
+      if r["K* / cued Hebbian K*"] is not None:
+        line += f"; against the cue-weighted Hebbian rule: ratio {r['K* / cued Hebbian K*']:.2f}"
+      md.append(line + ".")
+    md.append("")
   if rows:
     md += ["## Capacity table", ""]
     columns = [
@@ -379,6 +448,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
       "K*/D",
       "K*_0.985",
       "K* / Hebbian K*",
+      "K* / cued Hebbian K*",
       "bits/synapse",
       "bits/state float",
       "oracle acc at K*",
@@ -409,6 +479,16 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
         provenance(used, trains_for(used, trains)),
         "",
       ]
+  used = plot_variants(evals, os.path.join(plots_dir, "variants.png"))
+  if used:
+    md += [
+      "## Ablations and variants (same rule, one change each)",
+      "",
+      f"![variants]({rel}/variants.png)",
+      "",
+      provenance(used, trains_for(used, trains)),
+      "",
+    ]
   probed = plot_memory_location(evals, os.path.join(plots_dir, "memory_location.png"))
   if probed:
     md += [

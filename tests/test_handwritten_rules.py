@@ -207,3 +207,34 @@ def test_lstm_model_runs_and_counts_state(tiny_config):
   logits, _ = model.run_episode(params, None, episode.inputs, episode.store_flags)
   assert logits.shape == episode.inputs.shape
   assert experiment.num_state_floats == 10
+
+
+@pytest.mark.parametrize("name", ["hebbian", "storkey", "delta"])
+def test_cue_weighted_rule_with_unit_weight_equals_the_plain_rule(name):
+  from learned_rules.rules import cue_weighted
+
+  config = tiny_remember_config()
+  with config.unlocked():
+    config.task.pattern_bits = 12
+    config.task.k_min, config.task.k_max = 1, 3
+  task = RememberTask(config.task)
+  topo = topology.fully_connected(12)
+  plain = rules.build(name, config.rule, topo)
+  kwargs = {"hebbian": {}, "delta": {}, "storkey": dict(num_neurons=12, field_scale=11.0)}[name]
+  cls = {
+    "hebbian": cue_weighted.CueWeightedHebbianRule,
+    "storkey": cue_weighted.CueWeightedStorkeyRule,
+    "delta": cue_weighted.CueWeightedDeltaRule,
+  }[name]
+  weighted = cls(1.0, **kwargs)
+  assert weighted.neuron_state_size == plain.neuron_state_size + 1
+  episode = task.sample(jax.random.PRNGKey(4), 3)
+  outs = [
+    Network(rule, topo).run_episode({}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags)
+    for rule in (plain, weighted)
+  ]
+  np.testing.assert_array_equal(outs[0][0], outs[1][0])
+  np.testing.assert_array_equal(outs[0][1].synapse_state, outs[1][1].synapse_state)
+  with config.unlocked():
+    config.rule.free_weight = 0.25
+  assert isinstance(rules.build(name, config.rule, topo), cls)

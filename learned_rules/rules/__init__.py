@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from learned_rules.rules import cue_weighted
 from learned_rules.rules.base import INPUT_SIZE, Rule
 from learned_rules.rules.delta import DeltaRule
 from learned_rules.rules.hebbian import HebbianRule
@@ -31,12 +32,32 @@ def _learned(config, plastic_synapses: bool) -> LearnedRule:
   )
 
 
+def _cue_weighted(name, config, topology, aggregation, free_weight):
+  if name == "hebbian":
+    return cue_weighted.CueWeightedHebbianRule(free_weight)
+  if name == "delta":
+    return cue_weighted.CueWeightedDeltaRule(
+      free_weight, learning_rate=config.get("delta_learning_rate", 1.0)
+    )
+  if topology is None:
+    raise ValueError("rule 'storkey' needs the topology it runs on (rules.build(..., topology=)).")
+  field_scale = float(np.max(topology.fan_in)) if aggregation == "mean" else 1.0
+  return cue_weighted.CueWeightedStorkeyRule(
+    free_weight, num_neurons=topology.num_neurons, field_scale=field_scale
+  )
+
+
 def build(name: str, config, topology=None, aggregation: str = "mean") -> Rule:
   """Builds the rule `name` from the `rule` config block.
 
   Storkey's rule needs the network it runs on (its 1/n and the aggregation's scale): pass
-  `topology` (and `aggregation`) for it; the other rules ignore them.
+  `topology` (and `aggregation`) for it; the other rules ignore them. For the hand-written
+  rules, `config.free_weight` (if the config has it and it is not 1) scales the forward messages
+  of unclamped neurons (`rules/cue_weighted.py`).
   """
+  free_weight = float(config.get("free_weight", 1.0)) if config is not None else 1.0
+  if name in HANDWRITTEN and free_weight != 1.0:
+    return _cue_weighted(name, config, topology, aggregation, free_weight)
   if name == "learned":
     return _learned(config, config.plastic_synapses)
   if name == "frozen":
