@@ -1,11 +1,13 @@
 """Where memory lives: wipe one part of the network's state after storage and measure recall.
 
-After the store phase (the first delay step, or the first recall step when there is no delay) the
-run is cut in two. Between the halves the synapse states are replaced by a fresh episode-start
-sample, or the neuron states by their episode-start value (zeros), or both. Recall that survives a
-synapse reset was carried by the neurons, and vice versa. Reported per condition: the usual
-metrics; and the fraction of the stored information that each part carries on its own:
-synapses = I(neurons reset) / I(intact), neurons = I(synapses reset) / I(intact), with
+After storage and the delay, at the first recall step, the run is cut in two (not right after
+the last store step: the Storkey and delta rules write a pattern one step after its presentation,
+so at that moment the last pattern still sits in the neurons; with delay Q = 0 it still does).
+Between the halves the synapse states are replaced by a fresh episode-start sample, or the neuron
+states by their episode-start value (zeros), or both. Recall that survives a synapse reset was
+carried by the neurons, and vice versa. Reported per condition: the usual metrics; and the
+fraction of the stored information that each part carries on its own: synapses =
+I(neurons reset) / I(intact), neurons = I(synapses reset) / I(intact), with
 I = K * bits * (1 - H2(error)) from the hidden-bit error pooled over all episodes.
 The two need not sum to 1 (redundant or jointly-held memory).
 """
@@ -21,9 +23,8 @@ CONDITIONS = ("intact", "reset_synapses", "reset_neurons", "reset_both")
 
 
 def split_step(task: RememberTask) -> int:
-  """First step after the store phase: the delay's first step (or recall's if no delay)."""
-  first_recall = int(np.nonzero(task.schedule.recall_slot >= 0)[0][0])
-  return first_recall - task.config.delay_steps
+  """The first recall step: storage and delay are over, no cue has been shown."""
+  return int(np.nonzero(task.schedule.recall_slot >= 0)[0][0])
 
 
 def run_with_reset(network, params, rng, inputs, store_flags, split: int, condition: str):

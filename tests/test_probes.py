@@ -17,13 +17,13 @@ def _task(k):
   return RememberTask(config.task)
 
 
-def test_split_step_is_the_first_step_after_storage():
+def test_split_step_is_the_first_recall_step():
   task = _task(2)
   split = probes.split_step(task)
-  flags = task.schedule.store_slot
-  assert flags[split - 1 - task.config.gap_steps] >= 0  # last store step, then the gap
-  assert (flags[split:] < 0).all()
-  assert task.schedule.recall_slot[split + task.config.delay_steps] == 0
+  cfg = task.config
+  assert task.schedule.store_slot[split - 1 - cfg.gap_steps - cfg.delay_steps] >= 0
+  assert (task.schedule.store_slot[split:] < 0).all()
+  assert task.schedule.recall_slot[split] == 0 and (task.schedule.recall_slot[:split] < 0).all()
 
 
 def test_hebbian_memory_is_all_in_synapses():
