@@ -21,6 +21,7 @@ TOPOLOGY = dict(train_size=16, train_k=(2, 6), train_steps=1500, train_max_secon
 
 def get_config():
   config = sweep_common.sweep_config("learned")
+  config.probe_loads = (0.0625, 0.125, 0.375)  # K = 1, 2, 6 at D = 16: around frozen capacity
   config.groups.a_main = sweep_common.group(rules=("learned", "frozen"), loads=LOADS, **MAIN)
   config.groups.b_lstm = sweep_common.group(
     rules=("lstm",), variants=("lstm_match=params", "lstm_match=state"), loads=LOADS, **MAIN
