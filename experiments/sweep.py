@@ -152,7 +152,7 @@ def experiment_config(
       *parents, leaf = dotted.split(".")
       for parent in parents:
         node = node[parent]
-      if isinstance(node[leaf], tuple):
+      if leaf in node and isinstance(node[leaf], tuple):
         value = tuple(value)
       node[leaf] = value
     if rule == "lstm":
