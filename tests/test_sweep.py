@@ -15,7 +15,7 @@ def tiny_sweep_config(tmp_path):
   config.eval_min_episodes = 4
   config.eval_max_episodes = 4
   config.eval_batch_size = 4
-  config.probe_loads = (0.25,)
+  config.probe_loads = (0.125,)
   config.probe_episodes = 4
   config.groups.a = sweep_common.group(
     rules=("hebbian", "storkey"), sizes=(8,), loads=(0.125, 0.25)
@@ -50,7 +50,7 @@ def test_sweep_runs_resumes_and_feeds_results(tmp_path):
     assert r["episodes"] == 4
   assert {r["k"] for r in evals} == {1, 2}
   probed = [r for r in evals if "probe" in r]
-  assert {r["rule"] for r in probed} == {"hebbian", "storkey", "learned"}
+  assert {(r["rule"], r["k"]) for r in probed} == {("hebbian", 1), ("storkey", 1)}
   assert len(os.listdir(config.params_dir)) == 1
   # Resumed: nothing left to do, and the trained rule is not retrained.
   assert sweep.run(config) == 0
@@ -74,3 +74,5 @@ def test_variants_and_lstm_matching():
   # The default learned rule at D = 16: about 4.2k meta-parameters; 240 * 4 + 16 * 8 state floats.
   assert 20 <= params.rule.lstm_hidden_size <= 30
   assert state.rule.lstm_hidden_size == (240 * 4 + 16 * 8) // 2
+  cued = sweep.experiment_config(config, "hebbian", "rule.free_weight=0.25", "sparse", 16, 2, 6)
+  assert cued.rule.free_weight == 0.25 and cued.topology.fan_in == 4
