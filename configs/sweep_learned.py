@@ -4,7 +4,7 @@ r"""Meta-trained rules next to each other: learned, frozen synapses, LSTM; trans
   python -m experiments.results
 
 Budgeted for a shared 2-core CPU: every rule is meta-trained at D = 16 (K in [2, 6], batch 32,
-at most 1500 meta-steps and a wall-time cap per rule: 360 s for the main rules, 240 s for other
+at most 1500 meta-steps and a wall-time cap per rule: 360 s for the main rules, 200 s for other
 topologies, 110 s (at most 1000 steps) for ablations and state sizes), then evaluated without
 retraining at loads alpha = K/D up to 0.5, at 2D, 4D and 8D and on other topologies. Expect a few
 minutes per trained rule; the learned rule should hold 0.99 hidden-bit accuracy at several times
