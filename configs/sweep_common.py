@@ -14,7 +14,7 @@ def sweep_config(name: str):
   config.eval_min_episodes = 16  # fewest evaluation episodes per point
   config.eval_max_episodes = 256  # most evaluation episodes per point
   config.eval_batch_size = 64  # episodes per evaluation batch
-  config.probe_loads = (0.125, 0.375)  # alpha = K/D where the memory-location probe runs
+  config.probe_loads = (0.125, 0.375)  # alpha = K/D where the probe runs (default c and Q only)
   config.probe_max_size = 32  # probe only networks with D <= this
   config.probe_episodes = 64  # episodes per probe condition
   config.layered_hidden_ratio = 1.0  # layered: hidden layer size = ratio * D

@@ -370,8 +370,15 @@ def evaluate_point(config, point: dict, params) -> dict:
     "oracle_hidden_bit_accuracy": oracle["hidden_bit_accuracy"],
   }
   load = point["k"] / point["size"]
-  if point["rule"] != "lstm" and any(
-    abs(load - a) < 0.5 / point["size"] for a in config.probe_loads
+  default_task = remember.get_config().task
+  on_default_task = (point["hidden_fraction"], point["delay"]) == (
+    default_task.hidden_fraction,
+    default_task.delay_steps,
+  )
+  if (
+    on_default_task
+    and point["rule"] != "lstm"
+    and any(abs(load - a) < 0.5 / point["size"] for a in config.probe_loads)
   ):
     if point["size"] <= config.probe_max_size:
       record["probe"] = probes.memory_location(
