@@ -72,21 +72,25 @@ def prior_samples(params, model, key, n: int, seq_len: int):
 def write_pictures(writer, step, params, model, x, frame_shape, key, workdir) -> list[str]:
   """Saves traversals.png, reconstructions.png and samples.png; logs them to TensorBoard."""
   as_frames = lambda a: np.asarray(a).reshape(*a.shape[:2], *frame_shape)
-  traverse = jax.jit(lambda p, x, k: capsule_traversals(p, model, x, k))
-  reconstruct = jax.jit(lambda p, x, k: reconstructions(p, model, x, k))
-  key_t, key = jax.random.split(key)
-  sample = jax.jit(lambda p, k, n, s: prior_samples(p, model, k, n, s), static_argnums=(2, 3))
-  pictures = {}
-  pictures["traversals"] = tile(as_frames(traverse(params, x, key_t)))
-  recon = as_frames(reconstruct(params, x, key_t))
-  originals = as_frames(x)
+  seq_len = x.shape[1]
+  n_samples, sample_len = (64, 1) if seq_len == 1 else (4, seq_len)
+
+  @jax.jit
+  def decode_all(params, x, key):  # one compile for all three pictures
+    key_t, key_prior = jax.random.split(key)
+    return (
+      capsule_traversals(params, model, x, key_t),
+      reconstructions(params, model, x, key_t),
+      prior_samples(params, model, key_prior, n_samples, sample_len),
+    )
+
+  traversals, recon, samples = decode_all(params, x, key)
+  pictures = {"traversals": tile(as_frames(traversals))}
+  recon, originals, samples = as_frames(recon), as_frames(x), as_frames(samples)
   pairs = np.stack([originals, recon], axis=1).reshape(-1, *recon.shape[1:])
   pictures["reconstructions"] = tile(pairs)
-  seq_len = x.shape[1]
   if seq_len == 1:  # the 2-D torus model: an 8 x 8 grid of independent samples
-    samples = as_frames(sample(params, key, 64, 1)).reshape(8, 8, *frame_shape)
-  else:
-    samples = as_frames(sample(params, key, 4, seq_len))
+    samples = samples.reshape(8, 8, *frame_shape)
   pictures["samples"] = tile(samples)
   paths = []
   for name, image in pictures.items():

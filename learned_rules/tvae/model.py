@@ -154,10 +154,29 @@ def negative_elbo(params, model: TopographicVAE, x, key):
 
 
 def init_params(key, model: TopographicVAE, seq_len: int):
-  """Parameters for sequences of length seq_len."""
+  """Parameters for sequences of length seq_len, PyTorch-default initialized.
+
+  Same distribution as `model.init` (the TorchDense initializers) but drawn with numpy on the
+  host from a seed taken from `key`: compiling the init graph costs seconds on CPU.
+  """
   x = jnp.zeros((1, seq_len, model.n_pixels))
   noise = jnp.zeros((1, seq_len, model.topography.latent_dim))
-  return jax.jit(model.init)(key, x, noise, noise)
+  shapes = jax.eval_shape(model.init, key, x, noise, noise)
+  rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
+
+  def fill(tree):
+    if "kernel" in tree:  # one Dense layer: weights and bias share the bound 1/sqrt(fan_in)
+      bound = 1.0 / math.sqrt(tree["kernel"].shape[0])
+      return {
+        name: jnp.asarray(rng.uniform(-bound, bound, leaf.shape), leaf.dtype)
+        for name, leaf in tree.items()
+      }
+    return {name: fill(sub) if isinstance(sub, dict) else sub for name, sub in tree.items()}
+
+  params = fill(shapes)
+  if model.topography.uses_u:
+    params["params"]["mu"] = jnp.asarray(model.mu_init, jnp.float32)
+  return params
 
 
 def count_params(params) -> int:

@@ -137,7 +137,9 @@ def make_train_step(model, optimizer, source: SequenceSource):
     aux = dict(aux, grad_norm=optax.tree.norm(grads))
     return TrainState(step=state.step + 1, params=params, opt_state=opt_state), aux
 
-  # One trace per run: every batch has the same shapes (the epoch drops its remainder).
+  # One trace per run: every batch has the same shapes (the epoch drops its remainder). The
+  # counter is global, so it restarts for each run made in the same process.
+  chex.clear_trace_counter()
   return jax.jit(chex.assert_max_traces(train_step, n=1), donate_argnums=(0,))
 
 
