@@ -140,6 +140,7 @@ def capacity_rows(evals: list) -> list[dict]:
   }
   for r in rows:
     base = hebbian.get((r["topology"], r["D"]))
+    r["hebbian_K*"] = base
     r["K* / Hebbian K*"] = (r["K*_value"] / base) if base else None
     base = cued.get((r["topology"], r["D"]))
     r["K* / cued Hebbian K*"] = (r["K*_value"] / base) if base else None
@@ -429,7 +430,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
       verdict = "reached" if r["K* / Hebbian K*"] >= 3 else "not reached"
       line = (
         f"- {r['topology']}, D = {r['D']}: learned K* = {r['K*']}, Hebbian K* = "
-        f"{r['K*_value'] / r['K* / Hebbian K*']:.0f}, ratio {r['K* / Hebbian K*']:.2f}: "
+        f"{r['hebbian_K*']}, ratio {r['K* / Hebbian K*']:.2f}: "
         f"{verdict}"
       )
       if r["K* / cued Hebbian K*"] is not None:
