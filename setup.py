@@ -20,6 +20,7 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     "test": [
         "pytest==9.2.0",
+        "pytest-xdist==3.8.0",
         "nbclient==0.11.0",
         "nbformat==5.11.1",
         "ipykernel==7.4.0",

@@ -75,7 +75,7 @@ def get_config():
   evaluation.num_episodes = 512  # held-out episodes per rule
   evaluation.batch_size = 128  # episodes per evaluation batch
   evaluation.k = -1  # patterns per evaluation episode; -1 means task.k_max
-  evaluation.baselines = ("hebbian",)  # hand-written rules evaluated on the same episodes
+  evaluation.baselines = ("hebbian", "hebbian_cued")  # hand-written rules on the same episodes
   evaluation.output = ""  # report file name in the workdir; '' means eval.json
 
   config.distributed = distributed = ml_collections.ConfigDict()

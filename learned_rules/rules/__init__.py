@@ -10,7 +10,10 @@ from learned_rules.rules.learned import LearnedRule
 from learned_rules.rules.storkey import StorkeyRule
 
 # 'frozen': the learned rule with synapse updates switched off (memory only in neuron states).
-RULES = ("learned", "hebbian", "storkey", "delta", "frozen")
+# 'hebbian_cued': Hebbian with unclamped neurons' messages scaled by CUED_FREE_WEIGHT, so a new
+# cue is not outvoted by the previously recalled pattern (rules/cue_weighted.py).
+RULES = ("learned", "hebbian", "hebbian_cued", "storkey", "delta", "frozen")
+CUED_FREE_WEIGHT = 0.25
 HANDWRITTEN = ("hebbian", "storkey", "delta")
 META_TRAINED = ("learned", "frozen")
 
@@ -64,6 +67,8 @@ def build(name: str, config, topology=None, aggregation: str = "mean") -> Rule:
     return _learned(config, plastic_synapses=False)
   if name == "hebbian":
     return HebbianRule()
+  if name == "hebbian_cued":
+    return cue_weighted.CueWeightedHebbianRule(CUED_FREE_WEIGHT)
   if name == "delta":
     return DeltaRule(learning_rate=config.get("delta_learning_rate", 1.0))
   if name == "storkey":
