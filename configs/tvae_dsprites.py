@@ -6,21 +6,11 @@ Procedural dSprites-like images by default (--config.data.dataset=dsprites reads
 from data_dir). CapCorr should approach 1.0 for x, y and orientation.
 """
 
-import importlib.util
-import os
-
-
-def _base():
-  """configs/tvae_mnist.py, the default every TVAE variant starts from."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tvae_mnist.py")
-  spec = importlib.util.spec_from_file_location("tvae_mnist_base", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+from configs import tvae_mnist
 
 
 def get_config():
-  config = _base()
+  config = tvae_mnist.get_config()
   config.data.dataset = "dsprites_procedural"  # rendered on the factor grid, no download
   config.data.data_dir = "data/dsprites"  # where the real dSprites npz would be
   config.data.seq_len = 15  # one step of the moving factor per frame

@@ -5,21 +5,11 @@ r"""TVAE L=13/36 on Fashion-MNIST transformation sequences (Debian dataset-fashi
 Needs: apt-get install -y dataset-fashion-mnist. E_eq far below the chance level (~13.2k).
 """
 
-import importlib.util
-import os
-
-
-def _base():
-  """configs/tvae_mnist.py, the default every TVAE variant starts from."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tvae_mnist.py")
-  spec = importlib.util.spec_from_file_location("tvae_mnist_base", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+from configs import tvae_mnist
 
 
 def get_config():
-  config = _base()
+  config = tvae_mnist.get_config()
   config.data.dataset = "fashion_mnist"  # Debian package files
   config.data.data_dir = "/usr/share/datasets/fashion-mnist"  # where the package puts them
   return config

@@ -5,21 +5,11 @@ r"""2-D TVAE: one 18 x 18 torus of 324 units, 5 x 5 circular neighbourhood, S = 
 A topographic map: samples.png shows prior samples, traversals.png rolls along the torus.
 """
 
-import importlib.util
-import os
-
-
-def _base():
-  """configs/tvae_mnist.py, the default every TVAE variant starts from."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tvae_mnist.py")
-  spec = importlib.util.spec_from_file_location("tvae_mnist_base", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+from configs import tvae_mnist
 
 
 def get_config():
-  config = _base()
+  config = tvae_mnist.get_config()
   config.model.variant = "tvae_2d"  # one capsule shaped as an 18 x 18 torus
   config.model.n_caps = 1  # a single torus
   config.model.cap_dim = 324  # 18 x 18 units

@@ -26,13 +26,12 @@ import time
 
 import flax.serialization
 import jax
-import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
 from configs import remember
-from learned_rules import metrics, probes, rules, setup_config
+from learned_rules import evaluation, probes, rules, setup_config
 from learned_rules.baselines import lstm as lstm_lib
 from learned_rules.train import meta
 
@@ -280,39 +279,12 @@ def num_episodes_for(config, k: int, hidden_bits: int) -> int:
 _ORACLE_CACHE = {}
 
 
-def evaluate_fixed_k(
-  model,
-  params,
-  task,
-  k: int,
-  seed: int,
-  num_episodes: int,
-  batch_size: int,
-  num_synapses: int = 0,
-  num_state_floats: int = 0,
-) -> dict:
+def evaluate_fixed_k(model, params, task, k: int, **kwargs) -> dict:
   """`evaluation.evaluate` with K = k active patterns on a layout of task.config.k_max slots.
 
   model None: the nearest-stored-pattern oracle. Episodes depend only on (task, k, seed).
   """
-
-  @jax.jit
-  def batch_counts(rng):
-    key_task, key_synapses = jax.random.split(rng)
-    episodes = task.sample_batch(key_task, batch_size, k, k)
-    if model is None:
-      logits = episodes.oracle_targets
-    else:
-      logits = meta.run_batch(model, params, key_synapses, episodes, remat=False)
-    counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
-    return jax.tree.map(jnp.sum, counts)
-
-  base = jax.random.PRNGKey(seed)
-  totals = None
-  for index in range(-(-num_episodes // batch_size)):
-    counts = batch_counts(jax.random.fold_in(base, index))
-    totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
-  return metrics.summarize(totals, num_synapses, num_state_floats)
+  return evaluation.evaluate(model, params, task, num_patterns=k, **kwargs)
 
 
 def evaluate_point(config, point: dict, params) -> dict:

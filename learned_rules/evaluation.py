@@ -19,9 +19,13 @@ def evaluate(
   batch_size: int,
   num_synapses: int = 0,
   num_state_floats: int = 0,
+  num_patterns: int | None = None,
 ) -> dict:
-  """Metrics of `network` (None: the oracle) on episodes fixed by `seed`, identical across rules."""
-  k = task.config.k_max
+  """Metrics of `network` (None: the oracle) on episodes fixed by `seed`, identical across rules.
+
+  Every episode has `num_patterns` active patterns (default: all `task.config.k_max` slots).
+  """
+  k = task.config.k_max if num_patterns is None else num_patterns
 
   @jax.jit
   def batch_counts(rng):
