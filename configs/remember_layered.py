@@ -4,9 +4,11 @@ r"""Layered network: input layer -> hidden layer -> output layer, synapses only 
 
 Patterns are clamped on 16 input neurons and must be read out from 16 separate output neurons,
 so the memory has to be written into the two synapse layers through forward and backward
-messages. A harder setting than the recurrent default; README.md has the measured table. The
-Hebbian baseline cannot work here by construction (its output neurons are never clamped), so it
-sits at chance: the comparison that matters is with the oracle.
+messages. A much harder setting than the recurrent default, and not yet shown to work: a partial
+run of this config (200 of 2000 steps on the shared 2-core CPU, about 2 steps/s) sat at chance
+(loss 0.693), and in the sweeps a rule meta-trained for 200 s on a layered D = 16 net stayed
+near chance (RESULTS.md). The Hebbian baselines cannot work here by construction (their output
+neurons are never clamped); compare with the oracle.
 """
 
 from configs import remember
