@@ -66,6 +66,8 @@ def get_config():
     variants=(
       "rule.synapse_state_size=2",
       "rule.synapse_state_size=8",
+      "rule.neuron_state_size=4",
+      "rule.neuron_state_size=16",
     ),
     loads=SHORT_LOADS,
     **ABLATION,
