@@ -237,11 +237,13 @@ def plot_variants(evals, path):
   with_variants = sorted({(r["rule"], r["topology"], r["size"]) for r in default if r["variant"]})
   if not with_variants:
     return []
-  fig, axes = plt.subplots(
-    1, len(with_variants), figsize=(4.8 * len(with_variants), 4.0), squeeze=False
-  )
+  columns = min(4, len(with_variants))
+  rows = -(-len(with_variants) // columns)
+  fig, axes = plt.subplots(rows, columns, figsize=(4.8 * columns, 4.0 * rows), squeeze=False)
+  for ax in axes.flat[len(with_variants) :]:
+    ax.set_visible(False)
   used = []
-  for ax, (rule, topo, size) in zip(axes[0], with_variants, strict=True):
+  for ax, (rule, topo, size) in zip(axes.flat, with_variants, strict=False):
     lines = collections.defaultdict(dict)
     for r in default:
       if (r["rule"], r["topology"], r["size"]) == (rule, topo, size):
