@@ -207,20 +207,29 @@ def plot_recall_vs_load(evals, path, topology="fully_connected", title=""):
           oracle[k] = r["oracle_hidden_bit_accuracy"]
     ks = sorted(oracle)
     ax.plot([k / size for k in ks], [oracle[k] for k in ks], "k:", label="oracle")
-    ax.axhline(THRESHOLD, color="gray", lw=0.8)
     for name, cap in reference_capacities(size).items():
       if cap / size <= 0.55:
         ax.axvline(cap / size, ls="--", lw=0.8, color="C7")
         ax.text(cap / size, 0.52, name, rotation=90, fontsize=6, va="bottom")
-    ax.set_title(f"{title} D={size}")
-    ax.set_xlabel("load alpha = K / D")
-    ax.set_ylabel("hidden-bit accuracy")
-    ax.set_ylim(0.45, 1.01)
-    ax.legend(fontsize=6)
+    _finish_load_axes(ax, f"{title} D={size}")
+  _save(plt, fig, path)
+  return used
+
+
+def _finish_load_axes(ax, title: str) -> None:
+  """Shared look of a recall-against-load panel: the 0.99 line, labels, range, legend."""
+  ax.axhline(THRESHOLD, color="gray", lw=0.8)
+  ax.set_title(title)
+  ax.set_xlabel("load alpha = K / D")
+  ax.set_ylabel("hidden-bit accuracy")
+  ax.set_ylim(0.45, 1.01)
+  ax.legend(fontsize=6)
+
+
+def _save(plt, fig, path) -> None:
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
-  return used
 
 
 def plot_variants(evals, path):
@@ -259,15 +268,8 @@ def plot_variants(evals, path):
         label=name,
       )
       used += list(points.values())
-    ax.axhline(THRESHOLD, color="gray", lw=0.8)
-    ax.set_title(f"{rule}, {topo}, D={size}")
-    ax.set_xlabel("load alpha = K / D")
-    ax.set_ylabel("hidden-bit accuracy")
-    ax.set_ylim(0.45, 1.01)
-    ax.legend(fontsize=6)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+    _finish_load_axes(ax, f"{rule}, {topo}, D={size}")
+  _save(plt, fig, path)
   return used
 
 
@@ -292,9 +294,7 @@ def plot_capacity_vs_size(rows, path):
   ax.set_xlabel("N neurons")
   ax.set_ylabel(f"K* (hidden-bit accuracy >= {THRESHOLD}; 0 drawn at 0.5)")
   ax.legend(fontsize=6, ncol=2)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(plt, fig, path)
 
 
 def probe_fractions(record: dict) -> tuple[float, float]:
@@ -304,8 +304,11 @@ def probe_fractions(record: dict) -> tuple[float, float]:
     c: probes.pooled_information(probe[c]["hidden_bit_accuracy"], record["k"], record["size"])
     for c in ("intact", "reset_neurons", "reset_synapses")
   }
-  denom = max(info["intact"], 1e-9)
-  return info["reset_neurons"] / denom, info["reset_synapses"] / denom
+  return probes.information_fractions(info["intact"], info["reset_neurons"], info["reset_synapses"])
+
+
+def _nan_if_none(value):
+  return float("nan") if value is None else value
 
 
 def plot_memory_location(evals, path):
@@ -319,13 +322,13 @@ def plot_memory_location(evals, path):
   xs = range(len(probed))
   ax.bar(
     [x - 0.2 for x in xs],
-    [probe_fractions(r)[0] for r in probed],
+    [_nan_if_none(probe_fractions(r)[0]) for r in probed],
     0.4,
     label="synapses (information left after neuron reset)",
   )
   ax.bar(
     [x + 0.2 for x in xs],
-    [probe_fractions(r)[1] for r in probed],
+    [_nan_if_none(probe_fractions(r)[1]) for r in probed],
     0.4,
     label="neurons (information left after synapse reset)",
   )
@@ -333,9 +336,7 @@ def plot_memory_location(evals, path):
   ax.set_xticklabels(names, rotation=90, fontsize=6)
   ax.set_ylabel("fraction of stored information")
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(plt, fig, path)
   return probed
 
 
@@ -370,9 +371,7 @@ def plot_difficulty(evals, path, axis):
   ax.set_ylabel("hidden-bit accuracy")
   ax.legend(fontsize=6)
   del sizes
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(plt, fig, path)
   return used
 
 
@@ -392,9 +391,7 @@ def plot_training(trains, path):
   ax.set_xlabel("wall seconds")
   ax.set_ylabel("training hidden-bit accuracy (batch)")
   ax.legend(fontsize=6)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(plt, fig, path)
 
 
 def trains_for(records, trains):

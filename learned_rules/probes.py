@@ -47,9 +47,23 @@ def pooled_information(accuracy: float, num_patterns: int, target_bits: int) -> 
   Pooling avoids the per-episode estimate's positive bias at chance (a few lucky bits in one
   episode count as information), which matters when a part holds nothing.
   """
-  error = min(max(1.0 - accuracy, 1e-12), 0.5)
-  entropy = -(error * np.log2(error) + (1.0 - error) * np.log2(1.0 - error))
-  return float(num_patterns * target_bits * (1.0 - entropy))
+  error = min(1.0 - accuracy, 0.5)
+  return float(num_patterns * target_bits * (1.0 - metrics.binary_entropy(error)))
+
+
+# Below this much information in the intact network, "what fraction each part carries" is
+# undefined: dividing chance-level noise by chance-level noise gives arbitrary numbers.
+MIN_INTACT_INFORMATION_BITS = 1.0
+
+
+def information_fractions(intact: float, reset_neurons: float, reset_synapses: float):
+  """(in synapses, in neurons): information left after each reset over the intact amount.
+
+  None for both when the intact network itself holds less than MIN_INTACT_INFORMATION_BITS.
+  """
+  if intact < MIN_INTACT_INFORMATION_BITS:
+    return None, None
+  return reset_neurons / intact, reset_synapses / intact
 
 
 def memory_location(
@@ -93,8 +107,8 @@ def memory_location(
     report[condition]["pooled_information_bits"] = pooled_information(
       report[condition]["hidden_bit_accuracy"], k, task.target_bits
     )
-  denom = max(report["intact"]["pooled_information_bits"], 1e-9)
-  report["synapse_fraction"] = report["reset_neurons"]["pooled_information_bits"] / denom
-  report["neuron_fraction"] = report["reset_synapses"]["pooled_information_bits"] / denom
+  report["synapse_fraction"], report["neuron_fraction"] = information_fractions(
+    *(report[c]["pooled_information_bits"] for c in ("intact", "reset_neurons", "reset_synapses"))
+  )
   report["split_step"] = split
   return report

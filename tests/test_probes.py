@@ -49,3 +49,11 @@ def test_probe_without_reset_matches_the_plain_run():
     network, {}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags, split, "intact"
   )
   assert (plain == probed).all()
+
+
+def test_fractions_are_undefined_when_the_intact_network_holds_nothing():
+  from learned_rules import probes
+
+  # At chance, the leftover-information ratio is noise over noise: no number, not 264165.
+  assert probes.information_fractions(1e-6, 5e-6, 0.0) == (None, None)
+  assert probes.information_fractions(10.0, 2.5, 5.0) == (0.25, 0.5)
