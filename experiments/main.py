@@ -57,9 +57,18 @@ def main(argv):
     if report.get("interrupted"):
       sys.exit(trainer.INTERRUPTED_EXIT_CODE)
   elif config.system == "tvae":
+    from learned_rules.tvae import data as tvae_data
     from learned_rules.tvae import train as tvae_train
 
-    tvae_train.train_and_evaluate(config, workdir)
+    try:
+      tvae_train.validate_config(config)
+    except ValueError as error:
+      raise app.UsageError(f"bad config: {error}") from None
+    try:
+      tvae_train.train_and_evaluate(config, workdir)
+    except tvae_data.MissingDataError as error:
+      print(f"error: {error}", file=sys.stderr, flush=True)
+      sys.exit(1)
   else:
     raise app.UsageError(f"config.system={config.system!r}: expected 'remember' or 'tvae'.")
 

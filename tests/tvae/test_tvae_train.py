@@ -128,3 +128,19 @@ def test_every_tvae_config_is_valid():
     config = load_config(name)
     assert config.system == "tvae"
     train.validate_config(config)
+
+
+@pytest.mark.parametrize(
+  "flag,expected",
+  [
+    ("--config.data.data_dir=/nonexistent_mnist_dir", "python -m experiments.make_mnist"),
+    ("--config.model.variant=nope", "config.model.variant='nope'"),
+  ],
+)
+def test_missing_data_and_bad_values_are_one_clear_line_through_main(tmp_path, flag, expected):
+  command = [sys.executable, "-m", "experiments.main", "--config=configs/tvae_mnist.py"]
+  command += [f"--workdir={tmp_path}", flag]
+  result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert result.returncode != 0
+  assert expected in result.stderr
+  assert "Traceback" not in result.stderr
