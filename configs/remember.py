@@ -18,6 +18,7 @@ def get_config():
   config.mode = "train"  # 'train' (resumes from the workdir) or 'eval' (latest checkpoint only)
 
   config.task = task = ml_collections.ConfigDict()
+  task.name = "remember"  # the task (learned_rules/tasks: TASKS)
   task.mode = "auto"  # 'auto', 'hetero' or 'sequence' association
   task.pattern_bits = 32  # D: bits per pattern (auto: also the number of visible neurons)
   task.k_min = 4  # fewest patterns per training episode
@@ -31,7 +32,7 @@ def get_config():
   task.sequence_length = 2  # L: frames per snippet in 'sequence' mode
 
   config.topology = topology = ml_collections.ConfigDict()
-  topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse'
+  topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse' (TOPOLOGIES)
   topology.num_hidden = 0  # extra hidden neurons (fully_connected, sparse)
   topology.self_connections = False  # fully_connected: synapse from a neuron to itself
   topology.hidden_sizes = (32,)  # layered: sizes of the hidden layers
@@ -39,7 +40,7 @@ def get_config():
   topology.seed = 0  # sparse: seed of the fixed random wiring
 
   config.rule = rule = ml_collections.ConfigDict()
-  rule.name = "learned"  # the rule meta-trained here
+  rule.name = "learned"  # the rule trained here (learned_rules/rules: RULES; 'lstm' too)
   rule.neuron_state_size = 8  # d_h
   rule.synapse_state_size = 4  # d_w
   rule.message_size = 8  # d_m: forward and backward message size
@@ -52,6 +53,9 @@ def get_config():
   rule.plastic_synapses = True  # False: "frozen synapses" ablation (memory only in neurons)
   rule.use_embeddings = True  # False: neuron types are indistinguishable
   rule.backward_messages = True  # False: forward messages only
+  rule.free_weight = 0.25  # *_cued rules: scale of unclamped neurons' forward messages
+  rule.delta_learning_rate = 1.0  # delta, delta_cued: step size (1 = normalized write)
+  rule.lstm_hidden_size = 64  # lstm: hidden units (the carry holds twice as many floats)
   config.aggregation = "mean"  # how messages are pooled per neuron: 'mean' or 'sum'
 
   config.train = train = ml_collections.ConfigDict()
@@ -68,8 +72,7 @@ def get_config():
   train.unroll_window = 0  # truncated BPTT window in online steps; 0 = full-episode BPTT
   train.num_devices = -1  # local devices the batch is split over (pmap); -1 = all
   train.on_nonfinite = "stop"  # NaN/Inf loss, gradient or params: 'stop' the run or 'skip' it
-  train.debug_step_delay_s = 0.0  # test hook: seconds slept after each step (0 = none)
-  train.debug_nan_at_step = -1  # test hook: poison this step's loss with NaN (-1 = never)
+  train.max_seconds = 0.0  # stop (checkpointed, then evaluated) after this much training; 0 = none
 
   config.eval = evaluation = ml_collections.ConfigDict()
   evaluation.num_episodes = 512  # held-out episodes per rule

@@ -1,4 +1,4 @@
-"""One online step of a network under a rule, and a whole episode as one `lax.scan`."""
+"""One online step of a network under a rule, a whole episode as one `lax.scan`, and batches."""
 
 import chex
 import jax
@@ -48,14 +48,11 @@ class Network:
     table = self.rule.type_embeddings(params, NUM_NEURON_TYPES)
     return table[self.topology.neuron_type]
 
-  def neuron_inputs(self, visible_input, store_flag):
-    """(N, INPUT_SIZE) external input: the bit on input neurons (0 elsewhere), the phase flag."""
-    values = jnp.zeros((self.num_neurons,)).at[self.topology.input_index].set(visible_input)
-    flags = jnp.full((self.num_neurons,), store_flag)
-    return jnp.stack([values, flags], axis=-1)
+  def step(self, params, state: NetworkState, external, embeddings=None):
+    """One synchronous update of every synapse and neuron; returns (state', output logits).
 
-  def step(self, params, state: NetworkState, visible_input, store_flag, embeddings=None):
-    """One synchronous update of every synapse and neuron; returns (state', output logits)."""
+    `external` (N, C): every neuron's external input channels at this step (tasks/base.py).
+    """
     rule = self.rule
     h, w = state.neuron_state, state.synapse_state
     e = self.embeddings(params) if embeddings is None else embeddings
@@ -68,30 +65,41 @@ class Network:
     new_w = jnp.where(mask > 0, new_w, w)
     forward_in = jnp.sum(forward * mask, axis=1) * self._forward_norm[:, None]
     backward_in = jnp.sum(backward * mask, axis=0) * self._backward_norm[:, None]
-    x = self.neuron_inputs(visible_input, store_flag)
     new_h = jax.vmap(rule.neuron_step, (None, 0, 0, 0, 0, 0))(
-      params, h, forward_in, backward_in, e, x
+      params, h, forward_in, backward_in, e, external
     )
     logits = jax.vmap(rule.readout, (None, 0))(params, new_h[self.topology.output_index])
     return NetworkState(neuron_state=new_h, synapse_state=new_w), logits
 
-  def run(self, params, state: NetworkState, inputs, store_flags, remat: bool = True):
-    """Runs an episode segment: inputs (T, V), store_flags (T,) -> (final state, logits (T, V))."""
-    chex.assert_rank(inputs, 2)
-    chex.assert_shape(inputs, (None, self.topology.num_visible))
-    chex.assert_shape(store_flags, (inputs.shape[0],))
+  def run(self, params, state: NetworkState, external, remat: bool = True):
+    """Runs an episode segment: external (T, N, C) -> (final state, logits (T, V_out))."""
+    chex.assert_rank(external, 3)
+    chex.assert_shape(external, (None, self.num_neurons, None))
     embeddings = self.embeddings(params)  # hoisted out of the scan
 
-    def body(carry, step_inputs):
-      visible_input, store_flag = step_inputs
-      return self.step(params, carry, visible_input, store_flag, embeddings)
+    def body(carry, step_external):
+      return self.step(params, carry, step_external, embeddings)
 
     if remat:
       body = jax.checkpoint(body)
-    return jax.lax.scan(body, state, (inputs, store_flags))
+    return jax.lax.scan(body, state, external)
 
-  def run_episode(self, params, rng, inputs, store_flags, remat: bool = True):
-    """Fresh state, then the whole episode; returns (logits (T, V), final state)."""
+  def run_episode(self, params, rng, external, remat: bool = True):
+    """Fresh state, then the whole episode; returns (logits (T, V_out), final state)."""
     state = self.init_state(params, rng)
-    final_state, logits = self.run(params, state, inputs, store_flags, remat)
+    final_state, logits = self.run(params, state, external, remat)
     return logits, final_state
+
+
+def run_with_keys(model, params, episode_keys, inputs, remat: bool = True):
+  """Runs a batch of episodes (vmap): episode b from `inputs[b]` with state key `episode_keys[b]`.
+
+  `model` is a Network or any model with the same `run_episode`; returns logits (B, T, V_out).
+  """
+  run = lambda key, x: model.run_episode(params, key, x, remat)[0]
+  return jax.vmap(run)(episode_keys, inputs)
+
+
+def run_batch(model, params, rng, inputs, remat: bool = True):
+  """`run_with_keys` with one synapse-state key per episode split from `rng`."""
+  return run_with_keys(model, params, jax.random.split(rng, inputs.shape[0]), inputs, remat)

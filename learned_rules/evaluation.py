@@ -1,19 +1,53 @@
-"""Held-out evaluation of any rule on a fixed stream of episodes, next to the oracle."""
+"""Held-out evaluation of any model on a fixed stream of episodes, next to the task's oracle.
+
+`accumulate` is the one batch loop every evaluation-like measurement uses (this module's
+`evaluate`, the memory-location probe): batch b of a stream fixed by `seed` comes from
+`fold_in(PRNGKey(seed), b)`, so every rule sees the same episodes.
+"""
 
 import jax
 import jax.numpy as jnp
 
-from learned_rules import metrics
-from learned_rules.tasks.remember import RememberTask
-from learned_rules.train.meta import run_batch
+from learned_rules import rules
+from learned_rules.common.errors import ConfigError
+from learned_rules.dynamics import run_batch
+from learned_rules.tasks.base import Task, model_inputs
 
-ORACLE = "oracle"  # nearest stored pattern to the cue: the task's ceiling on these episodes
+ORACLE = "oracle"  # the task's ceiling on these episodes (remember: the nearest stored pattern)
+
+
+def validate(config, task: Task) -> None:
+  """Checks the `eval` block; ConfigError names the key."""
+  for key in ("num_episodes", "batch_size"):
+    value = config[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+      raise ConfigError(f"eval.{key}={value!r}: must be a positive integer.")
+  for name in config.baselines:
+    if name not in rules.RULES:
+      raise ConfigError(f"eval.baselines has {name!r}: expected names from {rules.RULES.names}.")
+  if config.k != -1:
+    task.check_load(config.k, "eval.k")
+
+
+def accumulate(batch_counts, seed: int, num_episodes: int, batch_size: int) -> dict:
+  """Sums `batch_counts(key)` (a dict of summed counts) over ceil(num_episodes / batch) batches."""
+  base = jax.random.PRNGKey(seed)
+  totals = None
+  for index in range(-(-num_episodes // batch_size)):
+    counts = batch_counts(jax.random.fold_in(base, index))
+    totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
+  return totals
+
+
+def summed_counts(task: Task, logits, episodes) -> dict:
+  """Recall counts of a batch, summed over its episodes."""
+  return jax.tree.map(jnp.sum, jax.vmap(task.recall_counts)(logits, episodes))
 
 
 def evaluate(
-  network,
+  model,
   params,
-  task: RememberTask,
+  task: Task,
   seed: int,
   num_episodes: int,
   batch_size: int,
@@ -21,27 +55,22 @@ def evaluate(
   num_state_floats: int = 0,
   num_patterns: int | None = None,
 ) -> dict:
-  """Metrics of `network` (None: the oracle) on episodes fixed by `seed`, identical across rules.
+  """Metrics of `model` (None: the oracle) on episodes fixed by `seed`, identical across models.
 
-  Every episode has `num_patterns` active patterns (default: all `task.config.k_max` slots).
+  Every episode stores `num_patterns` items (default: the task's largest load, every slot used).
   """
-  k = task.config.k_max if num_patterns is None else num_patterns
+  k = task.load_range[1] if num_patterns is None else num_patterns
 
   @jax.jit
   def batch_counts(rng):
     key_task, key_synapses = jax.random.split(rng)
     episodes = task.sample_batch(key_task, batch_size, k, k)
-    if network is None:
-      logits = episodes.oracle_targets
+    if model is None:
+      logits = jax.vmap(task.oracle)(episodes)
     else:
-      logits = run_batch(network, params, key_synapses, episodes, remat=False)
-    counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
-    return jax.tree.map(jnp.sum, counts)
+      inputs = model_inputs(task, model, episodes)
+      logits = run_batch(model, params, key_synapses, inputs, remat=False)
+    return summed_counts(task, logits, episodes)
 
-  base = jax.random.PRNGKey(seed)
-  totals = None
-  num_batches = -(-num_episodes // batch_size)
-  for index in range(num_batches):
-    counts = batch_counts(jax.random.fold_in(base, index))
-    totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
-  return metrics.summarize(totals, num_synapses, num_state_floats)
+  totals = accumulate(batch_counts, seed, num_episodes, batch_size)
+  return task.summarize(totals, num_synapses, num_state_floats)

@@ -14,30 +14,29 @@ The two need not sum to 1 (redundant or jointly-held memory).
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from learned_rules import metrics
-from learned_rules.tasks.remember import RememberTask
+from learned_rules import evaluation, metrics
+from learned_rules.tasks.base import Task, model_inputs
 
 CONDITIONS = ("intact", "reset_synapses", "reset_neurons", "reset_both")
 
 
-def split_step(task: RememberTask) -> int:
-  """The first recall step: storage and delay are over, no cue has been shown."""
-  return int(np.nonzero(task.schedule.recall_slot >= 0)[0][0])
+def split_step(task: Task) -> int:
+  """Where the probe cuts: the task's first step after storage (remember: the first recall)."""
+  return task.probe_split_step()
 
 
-def run_with_reset(network, params, rng, inputs, store_flags, split: int, condition: str):
+def run_with_reset(network, params, rng, external, split: int, condition: str):
   """One episode with the named part of the state replaced at step `split`; returns logits."""
   key_init, key_fresh = jax.random.split(rng)
   state = network.init_state(params, key_init)
-  mid, first = network.run(params, state, inputs[:split], store_flags[:split], remat=False)
+  mid, first = network.run(params, state, external[:split], remat=False)
   fresh = network.init_state(params, key_fresh)
   if condition in ("reset_synapses", "reset_both"):
     mid = mid.replace(synapse_state=fresh.synapse_state)
   if condition in ("reset_neurons", "reset_both"):
     mid = mid.replace(neuron_state=fresh.neuron_state)
-  _, second = network.run(params, mid, inputs[split:], store_flags[split:], remat=False)
+  _, second = network.run(params, mid, external[split:], remat=False)
   return jnp.concatenate([first, second], axis=0)
 
 
@@ -69,7 +68,7 @@ def information_fractions(intact: float, reset_neurons: float, reset_synapses: f
 def memory_location(
   network,
   params,
-  task: RememberTask,
+  task: Task,
   seed: int,
   num_episodes: int,
   batch_size: int,
@@ -80,7 +79,7 @@ def memory_location(
   `num_patterns`: K active patterns (default task.k_max, every slot used).
   """
   split = split_step(task)
-  k = task.config.k_max if num_patterns is None else num_patterns
+  k = task.load_range[1] if num_patterns is None else num_patterns
 
   def counts_fn(condition):
     @jax.jit
@@ -88,22 +87,16 @@ def memory_location(
       key_task, key_run = jax.random.split(rng)
       episodes = task.sample_batch(key_task, batch_size, k, k)
       keys = jax.random.split(key_run, batch_size)
-      run = lambda key, x, f: run_with_reset(network, params, key, x, f, split, condition)
-      logits = jax.vmap(run)(keys, episodes.inputs, episodes.store_flags)
-      counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
-      return jax.tree.map(jnp.sum, counts)
+      run = lambda key, x: run_with_reset(network, params, key, x, split, condition)
+      logits = jax.vmap(run)(keys, model_inputs(task, network, episodes))
+      return evaluation.summed_counts(task, logits, episodes)
 
     return batch_counts
 
-  base = jax.random.PRNGKey(seed)
   report = {}
   for condition in CONDITIONS:
-    batch_counts = counts_fn(condition)
-    totals = None
-    for index in range(-(-num_episodes // batch_size)):
-      counts = batch_counts(jax.random.fold_in(base, index))
-      totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
-    report[condition] = metrics.summarize(totals, 0, 0)
+    totals = evaluation.accumulate(counts_fn(condition), seed, num_episodes, batch_size)
+    report[condition] = task.summarize(totals, 0, 0)
     report[condition]["pooled_information_bits"] = pooled_information(
       report[condition]["hidden_bit_accuracy"], k, task.target_bits
     )

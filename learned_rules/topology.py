@@ -9,10 +9,12 @@ import dataclasses
 
 import numpy as np
 
+from learned_rules.common.errors import ConfigError
+from learned_rules.common.registry import Registry
+
 # Neuron types shared by every topology, so a rule's type embeddings transfer across them.
 NEURON_TYPES = ("visible", "input", "hidden", "output")
 NUM_NEURON_TYPES = len(NEURON_TYPES)
-TOPOLOGIES = ("fully_connected", "layered", "sparse")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,13 +70,13 @@ def _types(groups) -> np.ndarray:
 
 def _check_positive(**sizes):
   for key, value in sizes.items():
-    if int(value) != value or value < 0:
-      raise ValueError(f"{key}={value!r}: must be a non-negative integer.")
+    if isinstance(value, bool) or int(value) != value or value < 0:
+      raise ConfigError(f"{key}={value!r}: must be a non-negative integer.")
 
 
 def fully_connected(num_visible: int, num_hidden: int = 0, self_connections: bool = False):
   """Every neuron to every neuron; visible neurons both receive input and are read out."""
-  _check_positive(num_visible=num_visible, num_hidden=num_hidden)
+  _check_positive(num_visible=num_visible, **{"topology.num_hidden": num_hidden})
   groups = (NeuronGroup("visible", num_visible, "visible"),)
   if num_hidden:
     groups += (NeuronGroup("hidden", num_hidden, "hidden"),)
@@ -114,10 +116,10 @@ def layered(num_visible: int, hidden_sizes=(64,)):
 
 def sparse(num_visible: int, num_hidden: int = 0, fan_in: int = 8, seed: int = 0):
   """Like fully_connected, but each neuron has a random fixed set of `fan_in` presynaptic ones."""
-  _check_positive(num_visible=num_visible, num_hidden=num_hidden, fan_in=fan_in)
+  _check_positive(num_visible=num_visible, **{"topology.num_hidden": num_hidden})
   n = num_visible + num_hidden
   if not 1 <= fan_in <= n - 1:
-    raise ValueError(f"fan_in={fan_in}: must be in [1, {n - 1}] for {n} neurons.")
+    raise ConfigError(f"topology.fan_in={fan_in!r}: must be an integer in [1, {n - 1}].")
   dense = fully_connected(num_visible, num_hidden)
   rng = np.random.default_rng(seed)
   mask = np.zeros((n, n), np.float32)
@@ -127,12 +129,23 @@ def sparse(num_visible: int, num_hidden: int = 0, fan_in: int = 8, seed: int = 0
   return dataclasses.replace(dense, name="sparse", mask=mask)
 
 
+# Builders by `config.topology.name`: (topology config block, num_visible) -> Topology.
+TOPOLOGIES = Registry("topology", "topology.name")
+TOPOLOGIES.register(
+  "fully_connected", lambda c, v: fully_connected(v, c.num_hidden, c.self_connections)
+)
+TOPOLOGIES.register("layered", lambda c, v: layered(v, tuple(c.hidden_sizes)))
+TOPOLOGIES.register("sparse", lambda c, v: sparse(v, c.num_hidden, c.fan_in, c.seed))
+
+
 def build(config, num_visible: int) -> Topology:
-  """Builds the topology a config names (`config.name` in TOPOLOGIES)."""
-  if config.name == "fully_connected":
-    return fully_connected(num_visible, config.num_hidden, config.self_connections)
-  if config.name == "layered":
-    return layered(num_visible, tuple(config.hidden_sizes))
-  if config.name == "sparse":
-    return sparse(num_visible, config.num_hidden, config.fan_in, config.seed)
-  raise ValueError(f"topology.name={config.name!r}: expected one of {TOPOLOGIES}.")
+  """Builds the topology a config names; ConfigError names the bad key (builds are cheap)."""
+  TOPOLOGIES.check(config.name)
+  if not isinstance(config.num_hidden, int) or isinstance(config.num_hidden, bool):
+    raise ConfigError(f"topology.num_hidden={config.num_hidden!r}: must be a non-negative integer.")
+  for i, size in enumerate(config.hidden_sizes):
+    if not isinstance(size, int) or size < 1:
+      raise ConfigError(f"topology.hidden_sizes[{i}]={size!r}: must be a positive integer.")
+  if not isinstance(config.fan_in, int) or isinstance(config.fan_in, bool):
+    raise ConfigError(f"topology.fan_in={config.fan_in!r}: must be an integer.")
+  return TOPOLOGIES.get(config.name)(config, num_visible)

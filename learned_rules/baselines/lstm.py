@@ -1,4 +1,4 @@
-"""An LSTM that reads the visible bits and the store flag each step and predicts every bit.
+"""An LSTM that reads the task's flat input stream each step and predicts every visible bit.
 
 It has the two methods the meta-trainer needs (`init_params`, `run_episode`), so it is trained by
 the same loss and step functions on the same episodes as the rules. No weight changes within an
@@ -25,7 +25,8 @@ class _Core(nn.Module):
 class LSTMModel:
   """Static structure only; all functions pure, like `dynamics.Network`."""
 
-  def __init__(self, num_visible: int, hidden_size: int):
+  def __init__(self, input_size: int, num_visible: int, hidden_size: int):
+    self.input_size = input_size  # features per step (remember: the visible bits and store flag)
     self.num_visible = num_visible
     self.hidden_size = hidden_size
     self._core = _Core(hidden_size, num_visible)
@@ -39,13 +40,13 @@ class LSTMModel:
     return (zeros, zeros)
 
   def init_params(self, rng):
-    x = jnp.zeros((self.num_visible + 1,))
+    x = jnp.zeros((self.input_size,))
     return self._core.init(rng, self._zero_carry(), x)["params"]
 
-  def run_episode(self, params, rng, inputs, store_flags, remat: bool = True):
-    """Inputs (T, V), store_flags (T,) -> (logits (T, V), final carry). `rng` is unused."""
+  def run_episode(self, params, rng, inputs, remat: bool = True):
+    """Inputs (T, F) -> (logits (T, V), final carry). `rng` is unused."""
     del rng
-    xs = jnp.concatenate([inputs, store_flags[:, None]], axis=-1)
+    xs = inputs
 
     def body(carry, x):
       return self._core.apply({"params": params}, carry, x)

@@ -1,24 +1,38 @@
-"""Rules: learned and hand-written, all in the same two-function interface."""
+"""Rules by `config.rule.name`: learned and hand-written, all in the same two-function interface.
+
+Each entry is a factory `(rule_config, context) -> Rule` (run on the topology by
+`dynamics.Network`) or, for baselines without synapses such as the LSTM, a model with the same
+`init_params` / `run_episode` methods. Adding a rule: a module with a `Rule` subclass and one
+`RULES.register(name, factory)` line (here, or in your own code before building).
+"""
+
+import dataclasses
 
 import numpy as np
 
+from learned_rules.baselines.lstm import LSTMModel
+from learned_rules.common.errors import ConfigError
+from learned_rules.common.registry import Registry
 from learned_rules.rules import cue_weighted
-from learned_rules.rules.base import INPUT_SIZE, Rule
+from learned_rules.rules.base import STORE_CHANNEL, VALUE_CHANNEL, Rule
 from learned_rules.rules.delta import DeltaRule
 from learned_rules.rules.hebbian import HebbianRule
-from learned_rules.rules.learned import LearnedRule
+from learned_rules.rules.learned import ACTIVATIONS, LearnedRule
 from learned_rules.rules.storkey import StorkeyRule
 
-# 'frozen': the learned rule with synapse updates switched off (memory only in neuron states).
-# 'hebbian_cued': Hebbian with unclamped neurons' messages scaled by CUED_FREE_WEIGHT, so a new
-# cue is not outvoted by the previously recalled pattern (rules/cue_weighted.py).
-RULES = ("learned", "hebbian", "hebbian_cued", "storkey", "delta", "frozen")
-CUED_FREE_WEIGHT = 0.25
-HANDWRITTEN = ("hebbian", "storkey", "delta")
-META_TRAINED = ("learned", "frozen")
+@dataclasses.dataclass(frozen=True)
+class Context:
+  """What a factory may need besides its config block: the network and the task's input."""
 
+  topology: object = None  # topology.Topology the rule runs on
+  aggregation: str = "mean"  # how messages are pooled per neuron
+  input_channels: int = 2  # external input channels per neuron (the task's)
+  num_visible: int = 0  # visible values per step (models without neurons)
+  sequence_input_size: int = 0  # features per step of the flat stream (models without neurons)
 
-def _learned(config, plastic_synapses: bool) -> LearnedRule:
+RULES = Registry("rule", "rule.name")
+
+def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
   return LearnedRule(
     neuron_state_size=config.neuron_state_size,
     synapse_state_size=config.synapse_state_size,
@@ -32,64 +46,77 @@ def _learned(config, plastic_synapses: bool) -> LearnedRule:
     plastic_synapses=plastic_synapses,
     use_embeddings=config.use_embeddings,
     backward_messages=config.backward_messages,
+    input_size=context.input_channels,
   )
 
-
-def _cue_weighted(name, config, topology, aggregation, free_weight):
-  if name == "hebbian":
-    return cue_weighted.CueWeightedHebbianRule(free_weight)
-  if name == "delta":
-    return cue_weighted.CueWeightedDeltaRule(
-      free_weight, learning_rate=config.get("delta_learning_rate", 1.0)
-    )
+def _storkey_constants(context: Context) -> dict:
+  """Storkey's 1/n and the aggregation's scale come from the network it runs on."""
+  topology = context.topology
   if topology is None:
-    raise ValueError("rule 'storkey' needs the topology it runs on (rules.build(..., topology=)).")
-  field_scale = float(np.max(topology.fan_in)) if aggregation == "mean" else 1.0
-  return cue_weighted.CueWeightedStorkeyRule(
-    free_weight, num_neurons=topology.num_neurons, field_scale=field_scale
-  )
+    raise ValueError("rule 'storkey' needs the topology it runs on (Context(topology=...)).")
+  field_scale = float(np.max(topology.fan_in)) if context.aggregation == "mean" else 1.0
+  return dict(num_neurons=topology.num_neurons, field_scale=field_scale)
 
+# 'learned' is meta-trained by the outer loop; 'frozen' is the learned rule with synapse updates
+# switched off (memory only in neuron states). The *_cued rules scale the forward messages of
+# unclamped neurons by rule.free_weight, so a new cue is not outvoted by the previously recalled
+# pattern (rules/cue_weighted.py).
+RULES.register("learned", lambda c, ctx: _learned(c, ctx, c.plastic_synapses))
+RULES.register("frozen", lambda c, ctx: _learned(c, ctx, plastic_synapses=False))
+RULES.register("hebbian", lambda c, ctx: HebbianRule())
+RULES.register("hebbian_cued", lambda c, ctx: cue_weighted.CueWeightedHebbianRule(c.free_weight))
+RULES.register("storkey", lambda c, ctx: StorkeyRule(**_storkey_constants(ctx)))
+RULES.register(
+  "storkey_cued",
+  lambda c, ctx: cue_weighted.CueWeightedStorkeyRule(c.free_weight, **_storkey_constants(ctx)),
+)
+RULES.register("delta", lambda c, ctx: DeltaRule(learning_rate=c.delta_learning_rate))
+RULES.register(
+  "delta_cued",
+  lambda c, ctx: cue_weighted.CueWeightedDeltaRule(
+    c.free_weight, learning_rate=c.delta_learning_rate
+  ),
+)
+# A non-plastic baseline: an LSTM meta-trained by the same loop (memory only in its activations).
+RULES.register(
+  "lstm", lambda c, ctx: LSTMModel(ctx.sequence_input_size, ctx.num_visible, c.lstm_hidden_size)
+)
 
-def build(name: str, config, topology=None, aggregation: str = "mean") -> Rule:
-  """Builds the rule `name` from the `rule` config block.
+def build(name: str, config, context: Context = Context()):
+  """The rule (or rule-free baseline model) `name`, from the `rule` config block."""
+  return RULES.get(name)(config, context)
 
-  Storkey's rule needs the network it runs on (its 1/n and the aggregation's scale): pass
-  `topology` (and `aggregation`) for it; the other rules ignore them. For the hand-written
-  rules, `config.free_weight` (if the config has it and it is not 1) scales the forward messages
-  of unclamped neurons (`rules/cue_weighted.py`).
-  """
-  free_weight = float(config.get("free_weight", 1.0)) if config is not None else 1.0
-  if name in HANDWRITTEN and free_weight != 1.0:
-    return _cue_weighted(name, config, topology, aggregation, free_weight)
-  if name == "learned":
-    return _learned(config, config.plastic_synapses)
-  if name == "frozen":
-    return _learned(config, plastic_synapses=False)
-  if name == "hebbian":
-    return HebbianRule()
-  if name == "hebbian_cued":
-    return cue_weighted.CueWeightedHebbianRule(CUED_FREE_WEIGHT)
-  if name == "delta":
-    return DeltaRule(learning_rate=config.get("delta_learning_rate", 1.0))
-  if name == "storkey":
-    if topology is None:
-      raise ValueError(
-        "rule 'storkey' needs the topology it runs on (rules.build(..., topology=))."
-      )
-    field_scale = float(np.max(topology.fan_in)) if aggregation == "mean" else 1.0
-    return StorkeyRule(num_neurons=topology.num_neurons, field_scale=field_scale)
-  raise ValueError(f"rule name {name!r}: expected one of {RULES}.")
+def _positive_int(key, value):
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise ConfigError(f"{key}={value!r}: must be a positive integer.")
 
+def validate(config) -> None:
+  """Checks the `rule` block before anything compiles; ConfigError names the key."""
+  RULES.check(config.name)
+  for key in ("neuron_state_size", "synapse_state_size", "message_size", "hidden_size"):
+    _positive_int(f"rule.{key}", config[key])
+  _positive_int("rule.lstm_hidden_size", config.lstm_hidden_size)
+  if not isinstance(config.embedding_size, int) or config.embedding_size < 0:
+    raise ConfigError(f"rule.embedding_size={config.embedding_size!r}: must be >= 0.")
+  if config.activation not in ACTIVATIONS:
+    raise ConfigError(
+      f"rule.activation={config.activation!r}: expected one of {tuple(ACTIVATIONS)}."
+    )
+  if not 0.0 <= config.free_weight <= 1.0:
+    raise ConfigError(f"rule.free_weight={config.free_weight!r}: must be in [0, 1].")
+  if not config.delta_learning_rate > 0:
+    raise ConfigError(f"rule.delta_learning_rate={config.delta_learning_rate!r}: must be > 0.")
 
 __all__ = [
-  "INPUT_SIZE",
-  "Rule",
+  "RULES",
+  "STORE_CHANNEL",
+  "VALUE_CHANNEL",
+  "Context",
+  "DeltaRule",
   "HebbianRule",
   "LearnedRule",
+  "Rule",
   "StorkeyRule",
-  "DeltaRule",
-  "RULES",
-  "HANDWRITTEN",
-  "META_TRAINED",
   "build",
+  "validate",
 ]

@@ -14,8 +14,10 @@ import jax.numpy as jnp
 
 Params = Any
 
-# External input per neuron: (bit value in {-1, 0, +1}, store-phase flag). See tasks/remember.py.
-INPUT_SIZE = 2
+# External input channels every task provides (tasks/base.py): the value clamped on the neuron
+# (0 where none) and the store-phase flag. Tasks may add channels after these two.
+VALUE_CHANNEL = 0
+STORE_CHANNEL = 1
 
 
 class Rule(abc.ABC):

@@ -14,7 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from learned_rules.rules.base import INPUT_SIZE, Rule
+from learned_rules.rules.base import Rule
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "gelu": jax.nn.gelu, "silu": jax.nn.silu}
 
@@ -49,9 +49,10 @@ class LearnedRule(Rule):
     plastic_synapses: bool = True,
     use_embeddings: bool = True,
     backward_messages: bool = True,
+    input_size: int = 2,
   ):
     if activation not in ACTIVATIONS:
-      raise ValueError(f"rule.activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
+      raise ValueError(f"activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
     self.neuron_state_size = neuron_state_size
     self.synapse_state_size = synapse_state_size
     self.message_size = message_size
@@ -64,7 +65,8 @@ class LearnedRule(Rule):
     self.plastic_synapses = plastic_synapses  # False: the "frozen synapses" ablation
     self.use_embeddings = use_embeddings
     self.backward_messages = backward_messages
-    self._neuron_input_size = neuron_state_size + 2 * message_size + embedding_size + INPUT_SIZE
+    self.input_size = input_size  # external input channels per neuron (the task's)
+    self._neuron_input_size = neuron_state_size + 2 * message_size + embedding_size + input_size
     self._side_size = neuron_state_size + embedding_size  # [h, e] of one end of a synapse
     self._synapse_rest = MLP((), synapse_state_size + 2 * message_size, activation)
     self._neuron_net = MLP((hidden_size, hidden_size), 2 * neuron_state_size, activation)

@@ -22,6 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from learned_rules import metrics
+from learned_rules.common.errors import ConfigError
+from learned_rules.tasks.base import Task
+
 MODES = ("auto", "hetero", "sequence")
 
 
@@ -56,30 +60,30 @@ class Schedule:
 
 
 def validate(config) -> None:
-  """Checks the task config before anything compiles; errors name the key."""
+  """Checks the `task` block before anything compiles; ConfigError names the key."""
   if config.mode not in MODES:
-    raise ValueError(f"task.mode={config.mode!r}: expected one of {MODES}.")
+    raise ConfigError(f"task.mode={config.mode!r}: expected one of {MODES}.")
   for key in ("pattern_bits", "k_min", "k_max", "store_steps", "repetitions", "recall_steps"):
     value = config[key]
     if not isinstance(value, int) or value < 1:
-      raise ValueError(f"task.{key}={value!r}: must be a positive integer.")
+      raise ConfigError(f"task.{key}={value!r}: must be a positive integer.")
   for key in ("gap_steps", "delay_steps"):
     value = config[key]
     if not isinstance(value, int) or value < 0:
-      raise ValueError(f"task.{key}={value!r}: must be a non-negative integer.")
+      raise ConfigError(f"task.{key}={value!r}: must be a non-negative integer.")
   if not 0.0 <= config.hidden_fraction <= 1.0:
-    raise ValueError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
+    raise ConfigError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
   if config.k_min > config.k_max:
-    raise ValueError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
+    raise ConfigError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
   if config.mode == "sequence" and (
     not isinstance(config.sequence_length, int) or config.sequence_length < 2
   ):
-    raise ValueError(
+    raise ConfigError(
       f"task.sequence_length={config.sequence_length!r}: must be >= 2 in sequence mode."
     )
   distinct = 2.0**config.pattern_bits
   if config.k_max > distinct:
-    raise ValueError(
+    raise ConfigError(
       f"task.k_max={config.k_max}: a task of {config.pattern_bits}-bit patterns holds at most "
       f"{int(distinct)} distinct patterns; lower task.k_max or raise task.pattern_bits."
     )
@@ -125,20 +129,44 @@ def build_schedule(config) -> Schedule:
   )
 
 
-class RememberTask:
+class RememberTask(Task):
   """Samples remember episodes in JAX (jit- and vmap-friendly) for a fixed static layout."""
 
   def __init__(self, config):
-    validate(config)
-    self.config = config
+    super().__init__(config)
     self.schedule = build_schedule(config)
-    self.num_visible = num_visible(config)
     self.frames = frames_per_pattern(config)
-    self.target_bits = target_bits_per_pattern(config)
+
+  validate = staticmethod(validate)
 
   @property
   def length(self) -> int:
     return self.schedule.length
+
+  @property
+  def num_visible(self) -> int:
+    return num_visible(self.config)
+
+  @property
+  def target_bits(self) -> int:
+    return target_bits_per_pattern(self.config)
+
+  @property
+  def sequence_input_size(self) -> int:
+    return self.num_visible + 1
+
+  def check_load(self, load, key: str) -> None:
+    super().check_load(load, key)
+    distinct = 2**self.config.pattern_bits
+    if load > distinct:
+      raise ConfigError(f"{key}={load}: above the {distinct} distinct patterns of the task.")
+
+  def at_load(self, load: int) -> "RememberTask":
+    config = self.config.copy_and_resolve_references()
+    with config.unlocked():
+      config.k_min = load
+      config.k_max = load
+    return type(self)(config)
 
   def sample(self, rng, num_patterns) -> Episode:
     """One episode with `num_patterns` (traced int ok) active patterns out of k_max slots."""
@@ -211,8 +239,45 @@ class RememberTask:
     best = jnp.argmax(agreement, axis=1)  # ties: the first stored slot
     return patterns[best, sched.recall_frame]
 
-  def sample_batch(self, rng, batch_size: int, k_min: int, k_max: int) -> Episode:
-    """A batch of episodes, each with its own K drawn uniformly from [k_min, k_max]."""
-    key_k, key_eps = jax.random.split(rng)
-    ks = jax.random.randint(key_k, (batch_size,), k_min, k_max + 1)
-    return jax.vmap(self.sample)(jax.random.split(key_eps, batch_size), ks)
+  def neuron_inputs(self, episode: Episode, topology) -> jax.Array:
+    """Channel 0: the visible bit on its input neuron (0 elsewhere); channel 1: the store flag."""
+    steps, n = self.length, topology.num_neurons
+    values = jnp.zeros((steps, n)).at[:, topology.input_index].set(episode.inputs)
+    flags = jnp.broadcast_to(episode.store_flags[:, None], (steps, n))
+    return jnp.stack([values, flags], axis=-1)
+
+  def sequence_inputs(self, episode: Episode) -> jax.Array:
+    """(T, V + 1): the visible bits and the store flag."""
+    return jnp.concatenate([episode.inputs, episode.store_flags[:, None]], axis=-1)
+
+  def supervision(self, episode: Episode):
+    return {"targets": episode.targets, "loss_mask": episode.loss_mask}
+
+  def loss_sum(self, logits, supervision) -> jax.Array:
+    """Sigmoid cross-entropy of the read-out against the target bits, over the loss mask."""
+    return metrics.masked_cross_entropy_sum(
+      logits, supervision["targets"], supervision["loss_mask"]
+    )
+
+  def loss_count(self, episode: Episode) -> jax.Array:
+    return jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
+
+  def recall_counts(self, logits, episode: Episode) -> dict:
+    """Read at the last step of every active recall item (`metrics.bit_recall_counts`)."""
+    return metrics.bit_recall_counts(
+      logits,
+      episode.targets,
+      episode.loss_mask,
+      episode.hidden_mask,
+      episode.eval_mask,
+      episode.num_patterns,
+      self.target_bits,
+    )
+
+  def oracle(self, episode: Episode) -> jax.Array:
+    """The nearest-stored-pattern answer, ±1 (its sign is the read-out)."""
+    return episode.oracle_targets
+
+  def probe_split_step(self) -> int:
+    """The first recall step: storage and delay are over, no cue has been shown."""
+    return int(np.nonzero(self.schedule.recall_slot >= 0)[0][0])

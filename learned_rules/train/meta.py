@@ -5,7 +5,6 @@ loads are drawn first and only then split into shards, so the episodes of a step
 one device or on many (`sample_shard`).
 """
 
-import functools
 from typing import Any
 
 import flax.struct
@@ -13,8 +12,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from learned_rules import metrics
-from learned_rules.tasks.remember import RememberTask
+from learned_rules.common.errors import ConfigError
+from learned_rules.common.tracing import trace_guard
+from learned_rules.dynamics import run_with_keys
+from learned_rules.tasks.base import Task, mean_loss, model_inputs
 
 NONFINITE_QUANTITIES = ("loss", "gradient", "parameters")  # the order a non-finite guard names
 
@@ -41,19 +42,7 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
   )
 
 
-def run_batch(network, params, rng, episodes, remat: bool):
-  """Runs a batch of episodes (vmap), each with its own synapse-state sample."""
-  keys = jax.random.split(rng, episodes.inputs.shape[0])
-  return run_with_keys(network, params, keys, episodes, remat)
-
-
-def run_with_keys(network, params, synapse_keys, episodes, remat: bool):
-  """Runs a batch of episodes, episode b with synapse-state key `synapse_keys[b]`."""
-  run = lambda key, inputs, flags: network.run_episode(params, key, inputs, flags, remat)[0]
-  return jax.vmap(run)(synapse_keys, episodes.inputs, episodes.store_flags)
-
-
-def sample_shard(task: RememberTask, config, rng, shard_index=0, num_shards: int = 1):
+def sample_shard(task: Task, config, rng, shard_index=0, num_shards: int = 1):
   """This shard's slice of the step's batch: (episodes, synapse keys), independent of sharding.
 
   Keys and loads are drawn for the whole batch (the same draws as `task.sample_batch`), then
@@ -63,7 +52,8 @@ def sample_shard(task: RememberTask, config, rng, shard_index=0, num_shards: int
   local = batch_size // num_shards
   key_task, key_synapses = jax.random.split(rng)
   key_k, key_eps = jax.random.split(key_task)
-  loads = jax.random.randint(key_k, (batch_size,), config.task.k_min, config.task.k_max + 1)
+  load_min, load_max = task.load_range
+  loads = jax.random.randint(key_k, (batch_size,), load_min, load_max + 1)
   episode_keys = jax.random.split(key_eps, batch_size)
   synapse_keys = jax.random.split(key_synapses, batch_size)
   start = shard_index * local
@@ -72,31 +62,28 @@ def sample_shard(task: RememberTask, config, rng, shard_index=0, num_shards: int
   return episodes, take(synapse_keys)
 
 
-def summarize_batch(logits, episodes, task: RememberTask, axis_name=None) -> dict:
+def summarize_batch(logits, episodes, task: Task, axis_name=None) -> dict:
   """Training metrics of a (shard of a) batch; counts are summed over shards when sharded."""
-  counts = jax.vmap(metrics.recall_counts, (0, 0, None))(logits, episodes, task.target_bits)
-  counts = jax.tree.map(jnp.sum, counts)
+  counts = jax.tree.map(jnp.sum, jax.vmap(task.recall_counts)(logits, episodes))
   if axis_name is not None:
     counts = jax.lax.psum(counts, axis_name)
-  return {
-    "hidden_bit_accuracy": counts["hidden_correct"] / jnp.maximum(counts["hidden_total"], 1.0),
-    "bit_accuracy": counts["scored_correct"] / jnp.maximum(counts["scored_total"], 1.0),
-  }
+  return task.batch_metrics(counts)
 
 
-def make_loss_fn(network, task: RememberTask, config, shard_index=0, num_shards: int = 1):
-  """loss(params, rng) -> (mean recall loss over this shard of a fresh batch, metrics)."""
+def make_loss_fn(network, task: Task, config, shard_index=0, num_shards: int = 1):
+  """loss(params, rng) -> (mean task loss over this shard of a fresh batch, metrics)."""
 
   def loss_fn(params, rng):
     episodes, synapse_keys = sample_shard(task, config, rng, shard_index, num_shards)
-    logits = run_with_keys(network, params, synapse_keys, episodes, config.train.remat)
-    loss = jnp.mean(jax.vmap(metrics.recall_loss)(logits, episodes))
+    inputs = model_inputs(task, network, episodes)
+    logits = run_with_keys(network, params, synapse_keys, inputs, config.train.remat)
+    loss = mean_loss(task, logits, episodes)
     return loss, {"loss": loss, **summarize_batch(logits, episodes, task)}
 
   return loss_fn
 
 
-def make_grad_fn(network, task: RememberTask, config, axis_name=None, num_shards: int = 1):
+def make_grad_fn(network, task: Task, config, axis_name=None, num_shards: int = 1):
   """grad_fn(params, rng) -> ((loss, metrics), grads) of this device's shard of the batch.
 
   Full BPTT unless 0 < train.unroll_window < episode length, then truncated BPTT
@@ -106,10 +93,10 @@ def make_grad_fn(network, task: RememberTask, config, axis_name=None, num_shards
   """
   from learned_rules.train import truncated
 
-  window = int(config.train.get("unroll_window", 0))
+  window = config.train.unroll_window
   use_truncated = 0 < window < task.length
   if use_truncated and not hasattr(network, "run"):
-    raise ValueError(
+    raise ConfigError(
       f"train.unroll_window={window}: truncated BPTT needs a model with init_state/run "
       f"(a Network); {type(network).__name__} has none. Use train.unroll_window=0."
     )
@@ -117,15 +104,16 @@ def make_grad_fn(network, task: RememberTask, config, axis_name=None, num_shards
   def grad_fn(params, rng):
     shard_index = 0 if axis_name is None else jax.lax.axis_index(axis_name)
     episodes, synapse_keys = sample_shard(task, config, rng, shard_index, num_shards)
+    inputs = model_inputs(task, network, episodes)
     if use_truncated:
       (loss, logits), grads = truncated.value_and_grad(
-        network, params, synapse_keys, episodes, window, config.train.remat
+        network, task, params, synapse_keys, inputs, episodes, window, config.train.remat
       )
     else:
 
       def loss_of(p):
-        logits = run_with_keys(network, p, synapse_keys, episodes, config.train.remat)
-        return jnp.mean(jax.vmap(metrics.recall_loss)(logits, episodes)), logits
+        logits = run_with_keys(network, p, synapse_keys, inputs, config.train.remat)
+        return mean_loss(task, logits, episodes), logits
 
       (loss, logits), grads = jax.value_and_grad(loss_of, has_aux=True)(params)
     step_metrics = {"loss": loss, **summarize_batch(logits, episodes, task, axis_name)}
@@ -148,14 +136,13 @@ def _all_finite(tree) -> jax.Array:
   return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
 
 
-def make_step_body(
-  optimizer, loss_fn=None, grad_fn=None, axis_name=None, debug_nan_at_step: int = -1
-):
+def make_step_body(optimizer, loss_fn=None, grad_fn=None, axis_name=None, poison_step: int = -1):
   """The meta-step as a pure function; `make_train_step` jits it, `parallel` pmaps it.
 
   The update is applied only when loss, gradient and new parameters are all finite; otherwise
   the state keeps its parameters and optimizer state and only the step (the data-stream
   position) advances. Metrics `finite_<quantity>` (1.0 or 0.0) let the host stop or skip.
+  `poison_step` >= 0 (tests only) turns that step's loss and gradient into NaN.
   """
   if grad_fn is None:
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
@@ -166,8 +153,8 @@ def make_step_body(
     if axis_name is not None:
       loss, grads = jax.lax.pmean((loss, grads), axis_name)
       step_metrics["loss"] = loss
-    if debug_nan_at_step >= 0:  # test hook: poison one step's loss and gradient
-      poison = jnp.where(state.step + 1 == debug_nan_at_step, jnp.nan, 1.0)
+    if poison_step >= 0:  # test hook: poison one step's loss and gradient
+      poison = jnp.where(state.step + 1 == poison_step, jnp.nan, 1.0)
       loss = loss * poison
       step_metrics["loss"] = loss
       grads = jax.tree.map(lambda g: g * poison, grads)
@@ -193,36 +180,7 @@ def make_step_body(
   return train_step
 
 
-def trace_guard(fn, max_traces: int = 1):
-  """Raises AssertionError when this function object is traced more than `max_traces` times.
-
-  Like `chex.assert_max_traces`, but counted per wrapped object, so a second run in the same
-  process (a notebook cell run again, a test) starts from zero while a retrace within one run
-  still raises.
-  """
-  traces = [0]
-
-  @functools.wraps(fn)
-  def guarded(*args, **kwargs):
-    if _is_tracing(args):
-      traces[0] += 1
-      if traces[0] > max_traces:
-        raise AssertionError(
-          f"{fn.__name__} traced {traces[0]} times (at most {max_traces} expected): the "
-          "state's shapes, dtypes or placement changed between steps; a retrace is a bug."
-        )
-    return fn(*args, **kwargs)
-
-  return guarded
-
-
-def _is_tracing(args) -> bool:
-  return any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(args))
-
-
-def make_train_step(
-  loss_fn, optimizer, max_traces: int = 1, grad_fn=None, debug_nan_at_step: int = -1
-):
+def make_train_step(loss_fn, optimizer, max_traces: int = 1, grad_fn=None, poison_step: int = -1):
   """One meta-step on one device, jitted once with the state donated; a second trace raises."""
-  body = make_step_body(optimizer, loss_fn, grad_fn, debug_nan_at_step=debug_nan_at_step)
+  body = make_step_body(optimizer, loss_fn, grad_fn, poison_step=poison_step)
   return jax.jit(trace_guard(body, max_traces), donate_argnums=(0,))

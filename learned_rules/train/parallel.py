@@ -10,6 +10,7 @@ import jax
 import numpy as np
 from absl import logging
 
+from learned_rules.common.tracing import trace_guard
 from learned_rules.train import meta
 
 AXIS = "batch"  # the pmap axis the batch is split along
@@ -65,13 +66,13 @@ def _pmap_devices(devices):
   return None if jax.process_count() > 1 else devices
 
 
-def make_parallel_train_step(grad_fn, optimizer, devices, debug_nan_at_step: int = -1):
+def make_parallel_train_step(grad_fn, optimizer, devices, poison_step: int = -1):
   """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises)."""
   body = meta.make_step_body(
-    optimizer, grad_fn=grad_fn, axis_name=AXIS, debug_nan_at_step=debug_nan_at_step
+    optimizer, grad_fn=grad_fn, axis_name=AXIS, poison_step=poison_step
   )
   return jax.pmap(
-    meta.trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
+    trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
   )
 
 

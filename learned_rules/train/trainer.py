@@ -1,11 +1,14 @@
-"""Meta-training loop for the remember task: train, checkpoint, resume, evaluate vs baselines.
+"""The one meta-training loop: restore, train, checkpoint, report. Every training script calls it.
 
-`train_and_evaluate(config, workdir)` resumes from the workdir's latest good checkpoint when
-there is one, so rerunning the same command continues a stopped run; `config.mode='eval'`
-evaluates the latest checkpoint without training.
+`meta_train(config, workdir)` resumes from the workdir's latest good checkpoint when there is one,
+so rerunning the same command continues a stopped run (the sweep does this per rule).
+`train_and_evaluate(config, workdir)` is `meta_train` followed by the evaluation report;
+`config.mode='eval'` evaluates the latest checkpoint without training. The trainer knows tasks
+and models only through `experiment.build(config)`: it never asks which rule it trains.
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -17,37 +20,142 @@ import jax
 import numpy as np
 from absl import logging
 
-from learned_rules import evaluation, setup_config, writers
-from learned_rules.train import checkpointing, meta, parallel
+from learned_rules import evaluation, experiment
+from learned_rules.common import checkpointing, writers
+from learned_rules.common.errors import ConfigError, UserError
+from learned_rules.train import meta, parallel
 
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes never overlap the training stream's seeds
 ON_NONFINITE = ("stop", "skip")
+MODES = ("train", "eval")
+SCHEDULES = ("cosine", "constant")
 INTERRUPTED_EXIT_CODE = 130  # what experiments.main exits with after a clean Ctrl-C / SIGTERM
+PARAMS_FILE = "meta_params.msgpack"
 
 
-class NonFiniteError(RuntimeError):
+class NonFiniteError(UserError):
   """A NaN or Inf in the loss, gradient or parameters with train.on_nonfinite='stop'."""
 
 
-def validate(config) -> None:
-  """Checks the fields this module adds (mode, checkpoints, devices, guard) before compiling."""
-  setup_config.validate(config)
-  train = config.train
-  if config.get("mode", "train") not in ("train", "eval"):
-    raise setup_config.ConfigError(f"mode={config.mode!r}: expected 'train' or 'eval'.")
-  for key, low in (("checkpoint_every", 1), ("checkpoints_to_keep", 1), ("unroll_window", 0)):
-    value = train.get(key, low)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-      raise setup_config.ConfigError(f"train.{key}={value!r}: must be an integer >= {low}.")
-  num_devices = train.get("num_devices", -1)
+@dataclasses.dataclass(frozen=True)
+class DebugHooks:
+  """Test-only knobs, passed by test code (never read from a config)."""
+
+  poison_step: int = -1  # this meta-step's loss and gradient become NaN (-1: never)
+  step_delay_s: float = 0.0  # seconds slept after every step, so a signal can land mid-run
+
+
+@dataclasses.dataclass
+class TrainResult:
+  params: object  # the final meta-parameters (host numpy)
+  steps_done: int
+  stopped: str  # 'num_steps', 'max_seconds' or the signal's name
+  wall_s: float  # training wall time, summed over every resumed part
+  history: list  # the logged training metrics, one dict per logging interval
+
+  @property
+  def interrupted(self) -> bool:
+    return self.stopped not in ("num_steps", "max_seconds")
+
+
+# --- validation ----------------------------------------------------------------------------------
+def _int_at_least(key, value, low):
+  if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    raise ConfigError(f"{key}={value!r}: must be an integer >= {low}.")
+
+
+def validate_train(train) -> None:
+  """Checks the `train` block (values and this machine's devices); ConfigError names the key."""
+  for key in ("num_steps", "batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep"):
+    _int_at_least(f"train.{key}", train[key], 1)
+  for key in ("warmup_steps", "unroll_window"):
+    _int_at_least(f"train.{key}", train[key], 0)
+  for key in ("learning_rate", "grad_clip_norm"):
+    if not train[key] > 0:
+      raise ConfigError(f"train.{key}={train[key]!r}: must be > 0.")
+  if not train.max_seconds >= 0:
+    raise ConfigError(f"train.max_seconds={train.max_seconds!r}: must be >= 0 (0: no cap).")
+  if train.schedule not in SCHEDULES:
+    raise ConfigError(f"train.schedule={train.schedule!r}: expected one of {SCHEDULES}.")
+  if train.on_nonfinite not in ON_NONFINITE:
+    raise ConfigError(f"train.on_nonfinite={train.on_nonfinite!r}: expected one of {ON_NONFINITE}.")
+  num_devices = train.num_devices
   if not isinstance(num_devices, int) or (num_devices != -1 and num_devices < 1):
-    raise setup_config.ConfigError(f"train.num_devices={num_devices!r}: -1 (all) or >= 1.")
-  if train.get("on_nonfinite", "stop") not in ON_NONFINITE:
-    raise setup_config.ConfigError(
-      f"train.on_nonfinite={train.on_nonfinite!r}: expected one of {ON_NONFINITE}."
+    raise ConfigError(f"train.num_devices={num_devices!r}: -1 (all) or >= 1.")
+  try:
+    devices = parallel.select_devices(num_devices)
+  except ValueError as error:
+    raise ConfigError(str(error)) from None
+  shards = parallel.num_shards(devices)
+  if train.batch_size % shards:
+    raise ConfigError(
+      f"train.batch_size={train.batch_size}: must be divisible by the {shards} devices "
+      "it is split over (or set train.num_devices)."
     )
 
 
+def validate(config) -> None:
+  """Every block, before anything compiles or any file is written."""
+  if config.mode not in MODES:
+    raise ConfigError(f"mode={config.mode!r}: expected one of {MODES}.")
+  experiment.validate(config)
+  validate_train(config.train)
+  check_memory(config, experiment.build(config))
+
+
+def _bytes(n: float) -> str:
+  return f"{n / 2**30:.1f} GiB" if n >= 2**28 else f"{n / 2**20:.0f} MiB"
+
+
+def device_memory_bytes(device) -> int | None:
+  """What one device can hold: an accelerator's limit, or the host's physical memory."""
+  try:
+    stats = device.memory_stats() or {}
+  except Exception:  # noqa: BLE001 - backends without memory stats
+    stats = {}
+  if stats.get("bytes_limit"):
+    return int(stats["bytes_limit"])
+  try:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+  except (ValueError, OSError, AttributeError):
+    return None
+
+
+def check_memory(config, exp) -> None:
+  """ConfigError when a meta-step cannot fit in memory, before it compiles and fails there.
+
+  A lower bound, not an estimate: the backward pass keeps at least one network state per online
+  step of every episode of a device's shard (4-byte floats). XLA needs more than this.
+  """
+  if config.mode != "train":
+    return
+  devices = parallel.select_devices(config.train.num_devices)
+  per_device = config.train.batch_size // parallel.num_shards(devices)
+  floats = exp.state_floats(config.rule.name)
+  need = 4.0 * per_device * (exp.task.length + 1) * floats
+  have = device_memory_bytes(devices[0])
+  if have is not None and need > have:
+    raise ConfigError(
+      f"train.batch_size={config.train.batch_size}: a meta-step keeps at least {_bytes(need)} "
+      f"per device ({per_device} episodes x {exp.task.length + 1} steps x {floats} state "
+      f"floats), more than the {_bytes(have)} of this {devices[0].platform} device; lower "
+      "train.batch_size (or the network or episode size)."
+    )
+
+
+def prepare_workdir(workdir: str) -> None:
+  """Creates the workdir, or says in one line why it cannot be used."""
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise UserError(f"workdir {workdir!r} is a file, not a directory; pass another --workdir.")
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as error:
+    raise UserError(f"workdir {workdir!r} cannot be created: {error.strerror}.") from None
+  if not os.access(workdir, os.W_OK | os.X_OK):
+    raise UserError(f"workdir {workdir!r} is not writable; pass another --workdir.")
+
+
+# --- evaluation report ---------------------------------------------------------------------------
 def save_params(path: str, params) -> None:
   tmp = path + ".tmp"
   with open(tmp, "wb") as f:
@@ -55,62 +163,102 @@ def save_params(path: str, params) -> None:
   os.replace(tmp, path)
 
 
-def evaluate_all(config, experiment, learned_params) -> dict:
-  """Learned rule, hand-written baselines and the oracle on the same held-out episodes."""
-  task = setup_config.eval_task(config)
+def evaluate_all(config, exp, learned_params) -> dict:
+  """The trained model, hand-written baselines and the oracle on the same held-out episodes."""
+  task = experiment.eval_task(config, exp.task)
   ev = config.eval
-  seed = config.seed + EVAL_SEED_OFFSET
-  common = dict(seed=seed, num_episodes=ev.num_episodes, batch_size=ev.batch_size)
+  common = dict(
+    seed=config.seed + EVAL_SEED_OFFSET, num_episodes=ev.num_episodes, batch_size=ev.batch_size
+  )
   results = {}
-  for name, params in [("learned", learned_params)] + [(b, None) for b in ev.baselines]:
-    model = experiment.network(config.rule.name if name == "learned" else name)
+  for name, rule_name, params in [("learned", config.rule.name, learned_params)] + [
+    (b, b, None) for b in ev.baselines
+  ]:
+    model = exp.model(rule_name)
     if params is None:  # hand-written rules: their parameters are fixed, not trained
       params = model.init_params(jax.random.PRNGKey(0))
-    model_name = config.rule.name if name == "learned" else name
     results[name] = evaluation.evaluate(
       model,
       params,
       task,
-      num_synapses=experiment.synapses(model_name),
-      num_state_floats=experiment.state_floats(model_name),
+      num_synapses=exp.synapses(rule_name),
+      num_state_floats=exp.state_floats(rule_name),
       **common,
     )
   results[evaluation.ORACLE] = evaluation.evaluate(None, None, task, **common)
   return {
     "task": {
       **config.task.to_dict(),
-      "eval_k": task.config.k_max,
+      "eval_k": task.load_range[1],
       "num_episodes": ev.num_episodes,
       "topology": config.topology.name,
-      "num_neurons": experiment.topology.num_neurons,
-      "num_synapses": experiment.topology.num_synapses,
+      "num_neurons": exp.topology.num_neurons,
+      "num_synapses": exp.topology.num_synapses,
       "episode_steps": task.length,
     },
     "rules": results,
   }
 
 
+REPORT_COLUMNS = (
+  "hidden_bit_accuracy",
+  "bit_accuracy",
+  "perfect_recall_fraction",
+  "information_bits",
+  "bits_per_synapse",
+)
+
+
 def format_table(report: dict) -> str:
-  columns = [
-    "hidden_bit_accuracy",
-    "bit_accuracy",
-    "perfect_recall_fraction",
-    "information_bits",
-    "bits_per_synapse",
-  ]
   task = report["task"]
   lines = [
     f"eval: {task['mode']} K={task['eval_k']} D={task['pattern_bits']} "
     f"N={task['num_neurons']} {task['topology']} synapses={task['num_synapses']} "
     f"episodes={task['num_episodes']}",
-    f"{'rule':<10}" + "".join(f"{c:>24}" for c in columns),
+    f"{'rule':<10}" + "".join(f"{c:>24}" for c in REPORT_COLUMNS),
   ]
   for name, values in report["rules"].items():
-    cells = [f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in columns]
+    cells = [f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in REPORT_COLUMNS]
     lines.append(f"{name:<10}" + "".join(cells))
   return "\n".join(lines)
 
 
+def write_report(config, workdir, exp, params, writer=None, step=0) -> dict:
+  """Evaluates, logs to `writer`, writes eval.json (or eval.output) and prints the table."""
+  report = evaluate_all(config, exp, params)
+  if jax.process_index() == 0:
+    if writer is not None:
+      for rule, values in report["rules"].items():
+        scalars = {k: v for k, v in values.items() if v is not None}
+        writer.scalars(step, scalars, prefix=f"eval/{rule}/")
+    writers.write_json(os.path.join(workdir, config.eval.output or "eval.json"), report)
+  print(format_table(report), flush=True)
+  return report
+
+
+def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Checkpointer:
+  directory = os.path.join(workdir, "checkpoints")
+  if not create and not os.path.isdir(directory):
+    raise UserError(f"mode=eval: no checkpoint in {directory}; train there first.")
+  return checkpointing.Checkpointer(directory, config.train.checkpoints_to_keep, create)
+
+
+def evaluate_checkpoint(config, workdir: str) -> dict:
+  """mode='eval': the latest checkpoint's meta-parameters on the config's task settings."""
+  exp = experiment.build(config)
+  network = exp.model(config.rule.name)
+  template = meta.init_train_state(network, meta.make_optimizer(config.train), config.seed)
+  with contextlib.closing(_checkpointer(config, workdir, create=False)) as checkpointer:
+    state, step = checkpointer.restore_latest(template, check_only="params")
+  if state is None:
+    raise UserError(f"mode=eval: no checkpoint in {checkpointer.directory}; train there first.")
+  logging.info("evaluating the checkpoint of step %d from %s", step, checkpointer.directory)
+  report = write_report(config, workdir, exp, state.params, None, step)
+  report["checkpoint_step"] = step
+  return report
+
+
+# --- the loop ------------------------------------------------------------------------------------
 class StopRequest:
   """Turns SIGINT/SIGTERM into a flag the loop checks after each step; a second one aborts."""
 
@@ -137,26 +285,6 @@ class StopRequest:
         signal.signal(s, handler)
 
 
-def _drop_metrics_after(workdir: str, step: int) -> None:
-  """On resume, forget metrics.jsonl records past the checkpoint (they will be redone)."""
-  path = os.path.join(workdir, "metrics.jsonl")
-  if not os.path.exists(path):
-    return
-  with open(path) as f:
-    lines = f.readlines()
-  kept = []
-  for line in lines:
-    try:
-      if json.loads(line)["step"] <= step:
-        kept.append(line)
-    except (ValueError, KeyError):
-      continue  # a line cut short by a kill
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    f.writelines(kept)
-  os.replace(tmp, path)
-
-
 def _first_nonfinite(values: dict):
   for name in meta.NONFINITE_QUANTITIES:
     if values[f"finite_{name}"] < 1.0:
@@ -164,163 +292,187 @@ def _first_nonfinite(values: dict):
   return None
 
 
-def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Checkpointer:
-  directory = os.path.join(workdir, "checkpoints")
-  if not create and not os.path.isdir(directory):
-    raise FileNotFoundError(f"mode=eval: no checkpoint in {directory}; train there first.")
-  return checkpointing.Checkpointer(directory, config.train.get("checkpoints_to_keep", 3), create)
+def read_history(workdir: str) -> list:
+  """The logged training metrics of metrics.jsonl, prefixes dropped, one dict per interval."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  history = []
+  if os.path.exists(path):
+    with open(path) as f:
+      for line in f:
+        record = json.loads(line)
+        if any(k.startswith("train/") for k in record):
+          history.append(
+            {"step": record["step"]}
+            | {k[len("train/") :]: v for k, v in record.items() if k.startswith("train/")}
+          )
+  return history
 
 
-def _write_report(config, workdir, experiment, params, writer, step, name="eval.json") -> dict:
-  report = evaluate_all(config, experiment, params)
-  if jax.process_index() == 0:
-    if writer is not None:
-      for rule, values in report["rules"].items():
-        scalars = {k: v for k, v in values.items() if v is not None}
-        writer.scalars(step, scalars, prefix=f"eval/{rule}/")
-    writers.write_json(os.path.join(workdir, name), report)
-  print(format_table(report), flush=True)
-  return report
+class _Run:
+  """The resources of one training run, opened and closed together (`with _Run(...) as run`)."""
 
+  def __init__(self, config, workdir: str, exp, debug: DebugHooks):
+    self.config, self.workdir, self.exp, self.debug = config, workdir, exp, debug
+    self.is_chief = jax.process_index() == 0
+    self._stack = contextlib.ExitStack()
 
-def evaluate_checkpoint(config, workdir: str) -> dict:
-  """mode='eval': the latest checkpoint's meta-parameters on the config's task settings."""
-  experiment = setup_config.build(config)
-  network = experiment.network(config.rule.name)
-  optimizer = meta.make_optimizer(config.train)
-  template = meta.init_train_state(network, optimizer, config.seed)
-  checkpointer = _checkpointer(config, workdir, create=False)
-  state, step = checkpointer.restore_latest(template, check_only="params")
-  checkpointer.close()
-  if state is None:
-    raise FileNotFoundError(
-      f"mode=eval: no checkpoint in {checkpointer.directory}; train there first."
+  def __enter__(self):
+    train = self.config.train
+    stack = self._stack.__enter__()
+    self.model = self.exp.model(self.config.rule.name)
+    self.devices = parallel.select_devices(train.num_devices)
+    optimizer = meta.make_optimizer(train)
+    grad_fn = meta.make_grad_fn(
+      self.model, self.exp.task, self.config, parallel.AXIS, parallel.num_shards(self.devices)
     )
-  logging.info("evaluating the checkpoint of step %d from %s", step, checkpointer.directory)
-  name = config.eval.get("output", "") or "eval.json"
-  report = _write_report(config, workdir, experiment, state.params, None, step, name)
-  report["checkpoint_step"] = step
-  return report
+    self.train_step = parallel.make_parallel_train_step(
+      grad_fn, optimizer, self.devices, self.debug.poison_step
+    )
+    self.template = meta.init_train_state(self.model, optimizer, self.config.seed)
+    self.checkpointer = stack.enter_context(
+      contextlib.closing(_checkpointer(self.config, self.workdir))
+    )
+    self.writer = None  # opened by `restore`, once metrics.jsonl is trimmed to the checkpoint
+    self.stop = stack.enter_context(StopRequest().installed())
+    return self
+
+  def __exit__(self, *exc):
+    return self._stack.__exit__(*exc)
+
+  def restore(self):
+    """(host TrainState, start step, wall seconds already spent) from the latest good checkpoint."""
+    state, step, wall_s = self._restore()
+    if self.is_chief:
+      self.writer = self._stack.enter_context(
+        contextlib.closing(writers.MetricWriter(self.workdir, self.config))
+      )
+    return state, step, wall_s
+
+  def _restore(self):
+    had_checkpoints = bool(self.checkpointer.steps())
+    restored, step = self.checkpointer.restore_latest(self.template)
+    metrics_path = os.path.join(self.workdir, "metrics.jsonl")
+    if restored is None:
+      if had_checkpoints:
+        logging.warning(
+          "every checkpoint in %s was damaged (set aside in %s.damaged); starting again from "
+          "step 0.",
+          self.checkpointer.directory,
+          self.checkpointer.directory,
+        )
+      if self.is_chief:
+        writers.drop_records_after(metrics_path, 0)
+      return self.template, 0, 0.0
+    logging.info("resuming from the checkpoint of step %d in %s", step, self.workdir)
+    if self.is_chief:
+      writers.drop_records_after(metrics_path, step)
+    return restored, step, float(self.checkpointer.restored_extra.get("wall_s", 0.0))
+
+  def nonfinite_message(self, bad: str, step: int, values: dict) -> str:
+    latest = self.checkpointer.latest_step()
+    where = (
+      f"The last good checkpoint is step {latest} in {self.checkpointer.directory}."
+      if latest is not None
+      else "No checkpoint has been saved yet."
+    )
+    return (
+      f"non-finite {bad} at step {step} (loss={values['loss']}, "
+      f"grad_norm={values['grad_norm']}); the update was not applied. {where} "
+      "Set train.on_nonfinite=skip to skip such updates instead."
+    )
 
 
-def train_and_evaluate(config, workdir: str) -> dict:
+def meta_train(config, workdir: str, *, debug: DebugHooks | None = None) -> TrainResult:
+  """Meta-trains `config.rule.name` in `workdir`, resuming from its checkpoints.
+
+  Stops at train.num_steps, after train.max_seconds of training (0: no cap; summed over resumed
+  parts), or on SIGINT / SIGTERM (a checkpoint is saved first). Writes meta_params.msgpack when
+  it reaches the end (num_steps or the time cap).
+  """
+  debug = debug or DebugHooks()
+  train = config.train
+  exp = experiment.build(config)
+  prepare_workdir(workdir)
+  with _Run(config, workdir, exp, debug) as run:
+    host_state, start_step, wall_before = run.restore()
+    state = parallel.replicate(host_state, run.devices)
+    logging.info(
+      "%s: N=%d neurons, %d synapses, episode of %d steps, %d meta-parameters, "
+      "%d %s device(s) x %d process(es), batch %d per device",
+      config.task.name,
+      exp.topology.num_neurons,
+      exp.topology.num_synapses,
+      exp.task.length,
+      sum(np.size(x) for x in jax.tree.leaves(host_state.params)),
+      len(run.devices),
+      run.devices[0].platform,
+      jax.process_count(),
+      train.batch_size // parallel.num_shards(run.devices),
+    )
+    progress = writers.ProgressLine(train.num_steps, start_step)
+    skipped, step, stopped = 0, start_step, "num_steps"
+    start = time.time()
+    elapsed = lambda: wall_before + time.time() - start
+    for step in range(start_step + 1, train.num_steps + 1):
+      state, step_metrics = run.train_step(state)
+      values = {k: float(v[0]) for k, v in step_metrics.items()}
+      bad = _first_nonfinite(values)
+      if bad is not None:
+        if train.on_nonfinite == "stop":
+          raise NonFiniteError(run.nonfinite_message(bad, step, values))
+        skipped += 1
+        logging.warning("non-finite %s at step %d: update skipped (%d so far)", bad, step, skipped)
+      if debug.step_delay_s > 0:
+        time.sleep(debug.step_delay_s)
+      over_time = train.max_seconds > 0 and elapsed() > train.max_seconds
+      last = step == train.num_steps or over_time
+      if step % train.log_every == 0 or last:
+        logged = {k: v for k, v in values.items() if not k.startswith("finite_")}
+        logged["skipped_updates"] = float(skipped)
+        if run.writer is not None:
+          run.writer.scalars(step, logged | {"elapsed_s": elapsed()}, prefix="train/")
+        progress(step, logged)
+      if step % train.checkpoint_every == 0 or last or run.stop.signal_name:
+        run.checkpointer.save(step, parallel.unreplicate(state), extra={"wall_s": elapsed()})
+      if run.stop.signal_name:
+        stopped = run.stop.signal_name
+        logging.warning(
+          "stopped by %s at step %d; checkpoint saved. Rerun the same command to resume.",
+          stopped,
+          step,
+        )
+        break
+      if over_time:
+        stopped = "max_seconds"
+        logging.info("train.max_seconds=%s reached at step %d", train.max_seconds, step)
+        break
+    final = parallel.unreplicate(state)
+    wall_s = elapsed()
+    if not stopped.startswith("SIG") and run.is_chief:
+      save_params(os.path.join(workdir, PARAMS_FILE), final.params)
+      run.writer.scalars(step, {"train_seconds": wall_s}, prefix="time/")
+  return TrainResult(final.params, step, stopped, wall_s, read_history(workdir))
+
+
+def train_and_evaluate(config, workdir: str, *, debug: DebugHooks | None = None) -> dict:
   """Meta-trains the configured rule (resuming if possible), then writes eval.json.
 
   Returns the evaluation report, or {'interrupted': signal name, 'step': n} when SIGINT or
   SIGTERM stopped it after saving a checkpoint.
   """
   validate(config)
-  parallel.initialize_distributed(config.get("distributed"))
-  if config.get("mode", "train") == "eval":
+  parallel.initialize_distributed(config.distributed)
+  if config.mode == "eval":
     return evaluate_checkpoint(config, workdir)
-  train = config.train
-  experiment = setup_config.build(config)
-  network = experiment.network(config.rule.name)
-  optimizer = meta.make_optimizer(train)
-  devices = parallel.select_devices(train.get("num_devices", -1))
-  shards = parallel.num_shards(devices)
-  if train.batch_size % shards:
-    raise setup_config.ConfigError(
-      f"train.batch_size={train.batch_size}: must be divisible by the {shards} devices "
-      "it is split over (or set train.num_devices)."
-    )
-  grad_fn = meta.make_grad_fn(network, experiment.task, config, parallel.AXIS, shards)
-  train_step = parallel.make_parallel_train_step(
-    grad_fn, optimizer, devices, train.get("debug_nan_at_step", -1)
-  )
-
-  host_state = meta.init_train_state(network, optimizer, config.seed)
-  checkpointer = _checkpointer(config, workdir)
-  restored, start_step = checkpointer.restore_latest(host_state)
-  is_chief = jax.process_index() == 0
-  if restored is None:
-    start_step = 0
-  else:
-    host_state = restored
-    logging.info("resuming from the checkpoint of step %d in %s", start_step, workdir)
-    if is_chief:
-      _drop_metrics_after(workdir, start_step)
-  state = parallel.replicate(host_state, devices)
-
-  writer = writers.MetricWriter(workdir, config) if is_chief else None
-  num_steps = train.num_steps
-  checkpoint_every = train.get("checkpoint_every", 100)
-  on_nonfinite = train.get("on_nonfinite", "stop")
-  delay = float(train.get("debug_step_delay_s", 0.0))
-  progress = writers.ProgressLine(num_steps, start_step)
-  logging.info(
-    "remember: N=%d neurons, %d synapses, episode of %d steps, %d meta-parameters, "
-    "%d %s device(s) x %d process(es), batch %d per device",
-    experiment.topology.num_neurons,
-    experiment.topology.num_synapses,
-    experiment.task.length,
-    sum(np.size(x) for x in jax.tree.leaves(host_state.params)),
-    len(devices),
-    devices[0].platform,
-    jax.process_count(),
-    train.batch_size // shards,
-  )
-  last_saved = start_step
-  skipped = 0
-  start = time.time()
-  stop = StopRequest()
-  try:
-    with stop.installed():
-      for step in range(start_step + 1, num_steps + 1):
-        state, step_metrics = train_step(state)
-        values = {k: float(v[0]) for k, v in step_metrics.items()}
-        bad = _first_nonfinite(values)
-        if bad is not None:
-          if on_nonfinite == "stop":
-            raise NonFiniteError(
-              f"non-finite {bad} at step {step} (loss={values['loss']}, "
-              f"grad_norm={values['grad_norm']}); the update was not applied. The last good "
-              f"checkpoint is step {checkpointer.latest_step()} in {checkpointer.directory}. "
-              "Set train.on_nonfinite=skip to skip such updates instead."
-            )
-          skipped += 1
-          logging.warning(
-            "non-finite %s at step %d: update skipped (%d so far)", bad, step, skipped
-          )
-        if delay > 0:
-          time.sleep(delay)
-        if step % train.log_every == 0 or step == num_steps:
-          logged = {k: v for k, v in values.items() if not k.startswith("finite_")}
-          logged["skipped_updates"] = float(skipped)
-          if writer is not None:
-            writer.scalars(step, logged, prefix="train/")
-          progress(step, logged)
-        if step % checkpoint_every == 0 or step == num_steps or stop.signal_name:
-          checkpointer.save(step, parallel.unreplicate(state))
-          last_saved = step
-        if stop.signal_name:
-          logging.warning(
-            "stopped by %s at step %d; checkpoint saved. Rerun the same command to resume.",
-            stop.signal_name,
-            step,
-          )
-          if writer is not None:
-            writer.close()
-          checkpointer.close()
-          return {"interrupted": stop.signal_name, "step": step}
-  except BaseException:
-    if writer is not None:
-      writer.close()
-    checkpointer.close()
-    raise
-  train_seconds = time.time() - start
-  final_state = parallel.unreplicate(state)
-  checkpointer.close()
-  if last_saved > num_steps:
-    logging.warning("the checkpoint is at step %d, past train.num_steps=%d", last_saved, num_steps)
-  if is_chief:
-    save_params(os.path.join(workdir, "meta_params.msgpack"), final_state.params)
-    writer.scalars(num_steps, {"train_seconds": train_seconds}, prefix="time/")
-
-  name = config.eval.get("output", "") or "eval.json"
-  report = _write_report(config, workdir, experiment, final_state.params, writer, num_steps, name)
-  if writer is not None:
-    writer.close()
-  report["train_seconds"] = train_seconds  # returned, not written: eval.json is reproducible
-  logging.info("meta-training took %.1f s; wrote %s", train_seconds, workdir)
+  result = meta_train(config, workdir, debug=debug)
+  if result.interrupted:
+    return {"interrupted": result.stopped, "step": result.steps_done}
+  exp = experiment.build(config)
+  with contextlib.ExitStack() as stack:
+    writer = None
+    if jax.process_index() == 0:
+      writer = stack.enter_context(contextlib.closing(writers.MetricWriter(workdir)))
+    report = write_report(config, workdir, exp, result.params, writer, result.steps_done)
+  report["train_seconds"] = result.wall_s  # returned, not written: eval.json is reproducible
+  logging.info("meta-training took %.1f s; wrote %s", result.wall_s, workdir)
   return report

@@ -14,7 +14,6 @@ least as long as the episode this is exactly full BPTT.
 
 import jax
 import jax.numpy as jnp
-import optax
 
 
 def num_windows(length: int, window: int) -> int:
@@ -29,36 +28,35 @@ def _windows(x, count: int, window: int):
   return jnp.swapaxes(x, 0, 1)
 
 
-def value_and_grad(network, params, synapse_keys, episodes, window: int, remat: bool = True):
-  """((mean recall loss, logits (B, T, V)), summed truncated gradient) for a batch of episodes.
+def value_and_grad(network, task, params, synapse_keys, inputs, episodes, window: int, remat=True):
+  """((mean task loss, logits (B, T, V)), summed truncated gradient) for a batch of episodes.
 
-  The loss is `metrics.recall_loss` averaged over episodes: each window adds its masked
-  cross-entropy divided by the episode's whole loss-mask count, so the windows' losses sum to
-  the full-episode loss.
+  `inputs` (B, T, N, C) is the batch's external input. The loss is the task's, averaged over
+  episodes: each window adds `task.loss_sum` of its steps divided by the episode's whole
+  `task.loss_count`, so the windows' losses sum to the full-episode loss (padded steps carry a
+  zero supervision, which every task's loss_sum must score as zero).
   """
-  length = episodes.inputs.shape[1]
+  length = inputs.shape[1]
   count = num_windows(length, window)
-  denominator = jnp.maximum(jnp.sum(episodes.loss_mask, axis=(1, 2)), 1.0)  # (B,)
+  denominator = jax.vmap(task.loss_count)(episodes)  # (B,)
+  supervision = jax.vmap(task.supervision)(episodes)
   xs = (
     jnp.arange(count),
-    _windows(episodes.inputs, count, window),
-    _windows(episodes.store_flags, count, window),
-    _windows(episodes.targets, count, window),
-    _windows(episodes.loss_mask, count, window),
+    _windows(inputs, count, window),
+    jax.tree.map(lambda x: _windows(x, count, window), supervision),
   )
 
   def fresh_state(p):
     return jax.vmap(network.init_state, (None, 0))(p, synapse_keys)
 
-  def window_loss(p, carried, index, inputs, flags, targets, loss_mask):
+  def window_loss(p, carried, index, window_inputs, window_supervision):
     # The episode's first window starts from the (differentiable) fresh synapse sample.
     fresh = fresh_state(p)
     start = jax.tree.map(lambda f, c: jnp.where(index == 0, f, c), fresh, carried)
-    run = lambda s, x, f: network.run(p, s, x, f, remat)
-    final, logits = jax.vmap(run)(start, inputs, flags)
-    per_bit = optax.sigmoid_binary_cross_entropy(logits, targets)
-    loss = jnp.mean(jnp.sum(per_bit * loss_mask, axis=(1, 2)) / denominator)
-    return loss, (final, logits)
+    run = lambda s, x: network.run(p, s, x, remat)
+    final, logits = jax.vmap(run)(start, window_inputs)
+    sums = jax.vmap(task.loss_sum)(logits, window_supervision)
+    return jnp.mean(sums / denominator), (final, logits)
 
   def body(carry, x):
     state, grads_sum, loss_sum = carry
@@ -77,21 +75,19 @@ def value_and_grad(network, params, synapse_keys, episodes, window: int, remat: 
   return (loss, logits), grads
 
 
-def stop_gradient_loss(network, params, synapse_keys, episodes, window: int, remat: bool = True):
+def stop_gradient_loss(network, task, params, synapse_keys, inputs, episodes, window, remat=True):
   """Reference: the summed window losses as one function whose gradient is the truncated one."""
-  length = episodes.inputs.shape[1]
+  length = inputs.shape[1]
   state = jax.vmap(network.init_state, (None, 0))(params, synapse_keys)
-  denominator = jnp.maximum(jnp.sum(episodes.loss_mask, axis=(1, 2)), 1.0)
+  denominator = jax.vmap(task.loss_count)(episodes)
+  supervision = jax.vmap(task.supervision)(episodes)
   total = 0.0
   for start in range(0, length, window):
     stop = min(start + window, length)
     if start > 0:
       state = jax.lax.stop_gradient(state)
-    run = lambda s, x, f: network.run(params, s, x, f, remat)
-    state, logits = jax.vmap(run)(
-      state, episodes.inputs[:, start:stop], episodes.store_flags[:, start:stop]
-    )
-    per_bit = optax.sigmoid_binary_cross_entropy(logits, episodes.targets[:, start:stop])
-    masked = jnp.sum(per_bit * episodes.loss_mask[:, start:stop], axis=(1, 2))
-    total = total + jnp.mean(masked / denominator)
+    run = lambda s, x: network.run(params, s, x, remat)
+    state, logits = jax.vmap(run)(state, inputs[:, start:stop])
+    part = jax.tree.map(lambda x: x[:, start:stop], supervision)
+    total = total + jnp.mean(jax.vmap(task.loss_sum)(logits, part) / denominator)
   return total

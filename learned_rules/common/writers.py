@@ -67,20 +67,41 @@ class MetricWriter:
 
 
 class ProgressLine:
-  """One concise console line per logging interval: step, metrics, steps/s and ETA."""
+  """One concise console line per logging interval: step, metrics, steps/s and ETA.
 
-  def __init__(self, total_steps: int, start_step: int = 0):
+  Rate and ETA come from the last `window` logging intervals, and the first interval (which
+  includes compilation) is dropped as soon as a later one exists, so the ETA is not inflated by
+  start-up cost.
+  """
+
+  def __init__(self, total_steps: int, start_step: int = 0, window: int = 5, prefix: str = ""):
     self.total_steps = total_steps
-    self._last_time = time.time()
-    self._last_step = start_step
+    self.window = window
+    self.prefix = prefix
+    self._marks = [(time.time(), start_step)]  # (time, step) at the start and at each line
+    self._dropped_first = False
+
+  def rate(self) -> float:
+    """Steps per second over the recent intervals."""
+    (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
+    return (s1 - s0) / max(t1 - t0, 1e-9)
+
+  def eta_seconds(self, step: int) -> float:
+    rate = self.rate()
+    return (self.total_steps - step) / rate if rate > 0 else float("nan")
 
   def __call__(self, step: int, values: Mapping[str, float]) -> str:
-    now = time.time()
-    rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
-    self._last_time, self._last_step = now, step
-    eta = (self.total_steps - step) / rate if rate > 0 else float("nan")
+    self._marks.append((time.time(), step))
+    if not self._dropped_first and len(self._marks) > 2:
+      self._marks.pop(0)  # the interval that paid for compilation
+      self._dropped_first = True
+    del self._marks[: max(0, len(self._marks) - (self.window + 1))]
+    rate = self.rate()
     parts = " ".join(f"{k}={float(v):.4g}" for k, v in values.items())
-    line = f"step {step}/{self.total_steps} {parts} steps/s={rate:.2f} eta={_format_seconds(eta)}"
+    line = (
+      f"{self.prefix}step {step}/{self.total_steps} {parts} steps/s={rate:.2f} "
+      f"eta={_format_seconds(self.eta_seconds(step))}"
+    )
     logging.info(line)
     return line
 
@@ -90,3 +111,22 @@ def _format_seconds(seconds: float) -> str:
     return "?"
   seconds = int(seconds)
   return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+def drop_records_after(path: str, step: int) -> None:
+  """On resume, forgets JSON-lines records past `step` (they will be redone) and cut-off lines."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    lines = f.readlines()
+  kept = []
+  for line in lines:
+    try:
+      if json.loads(line)["step"] <= step:
+        kept.append(line)
+    except (ValueError, KeyError, TypeError):
+      continue  # a line cut short by a kill
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.writelines(kept)
+  os.replace(tmp, path)

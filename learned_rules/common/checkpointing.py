@@ -1,6 +1,6 @@
-"""Checkpoints of the whole TrainState with orbax, checked on the way back in.
+"""Checkpoints of a whole training state with orbax, checked on the way back in (any system).
 
-A checkpoint `<workdir>/checkpoints/<step>/` holds `state` (meta-parameters, optimizer state,
+A checkpoint `<workdir>/checkpoints/<step>/` holds `state` (parameters, optimizer state,
 step and RNG key, as a nested dict of arrays) and `meta` (JSON: step, data-stream position,
 every leaf's shape and dtype, and a SHA-256 of all leaf bytes). On restore the latest one is
 checked first against the config (shapes: a mismatch stops with the differing keys) and then
@@ -20,6 +20,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 
+from learned_rules.common.errors import UserError
+
 FORMAT_VERSION = 1
 
 
@@ -34,7 +36,7 @@ def _quiet():
     logging.set_verbosity(verbosity)
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(UserError):
   """A checkpoint whose tree or shapes do not match the state the config builds."""
 
 
@@ -87,6 +89,7 @@ class Checkpointer:
     self.directory = os.path.abspath(directory)
     self.max_to_keep = max_to_keep
     self.create = create
+    self.restored_extra = {}
     self._manager = self._open()
 
   def _open(self):
@@ -103,10 +106,15 @@ class Checkpointer:
     steps = self.steps()
     return steps[-1] if steps else None
 
-  def save(self, step: int, state) -> None:
-    """Writes `state` at `step` (synchronously; orbax commits it atomically by renaming)."""
+  def save(self, step: int, state, extra: dict | None = None) -> None:
+    """Writes `state` at `step` (synchronously; orbax commits it atomically by renaming).
+
+    `extra`: JSON-able facts to keep beside it (the trainer keeps its elapsed wall time);
+    `restored_extra` holds them after `restore_latest`.
+    """
     host = to_host(state)
     meta = {
+      "extra": dict(extra or {}),
       "format_version": FORMAT_VERSION,
       "step": int(step),
       "data_stream_position": int(step),  # the next meta-step's episodes: fold_in(rng, step)
@@ -193,6 +201,7 @@ class Checkpointer:
         self._set_aside(step, "checksum mismatch")
         continue
       state = flax.serialization.from_state_dict(template, restored)
+      self.restored_extra = meta.get("extra", {})
       return state, step
 
   def close(self) -> None:

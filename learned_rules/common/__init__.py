@@ -1,0 +1,1 @@
+"""Pieces shared by every system (remember rules, TVAE): errors, registries, writers, checkpoints."""

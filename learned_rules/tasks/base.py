@@ -1,0 +1,147 @@
+"""The Task interface: what the trainer, evaluation and probes know of a task, and nothing more.
+
+A task lays every episode out on one static time grid (so the meta-step compiles once), samples
+batches of episodes in JAX, says what external input each neuron receives at every step, and
+scores the network's read-out: its loss, its recall counts and metrics, and its ceiling (the
+oracle's answers on the same episodes). Episodes are the task's own `flax.struct` records;
+nothing outside the task reads their fields.
+
+External input channels (the last axis of `neuron_inputs`): channel 0 is the value clamped on a
+neuron (0 where none), channel 1 the store-phase flag every neuron sees, channels 2.. are the
+task's own (a teaching signal on output neurons). Hand-written rules read channels 0 and 1 only.
+"""
+
+import abc
+
+import jax
+import jax.numpy as jnp
+
+from learned_rules import metrics
+from learned_rules.common.errors import ConfigError
+from learned_rules.rules.base import STORE_CHANNEL, VALUE_CHANNEL
+
+__all__ = ["Task", "VALUE_CHANNEL", "STORE_CHANNEL", "model_inputs"]
+
+
+class Task(abc.ABC):
+  """Episodes of `length` steps; `load` is how many items an episode stores (K)."""
+
+  input_channels: int = 2  # C, external input channels per neuron
+  metric_names = ("hidden_bit_accuracy", "bit_accuracy")  # logged every training step
+
+  def __init__(self, config):
+    self.validate(config)
+    self.config = config
+
+  # --- static structure ------------------------------------------------------------------------
+  @classmethod
+  @abc.abstractmethod
+  def validate(cls, config) -> None:
+    """Checks the `task` config block before anything compiles; ConfigError names the key."""
+
+  @property
+  @abc.abstractmethod
+  def length(self) -> int:
+    """T, steps per episode."""
+
+  @property
+  @abc.abstractmethod
+  def num_visible(self) -> int:
+    """V: values clamped on the input neurons and read out from the output neurons per step."""
+
+  @property
+  @abc.abstractmethod
+  def target_bits(self) -> int:
+    """Bits a memory must hold to answer every recall of one stored item."""
+
+  @property
+  @abc.abstractmethod
+  def sequence_input_size(self) -> int:
+    """F, features per step of `sequence_inputs` (models without neurons)."""
+
+  @property
+  def load_range(self) -> tuple[int, int]:
+    """(fewest, most) items per training episode."""
+    return self.config.k_min, self.config.k_max
+
+  def check_load(self, load, key: str) -> None:
+    """ConfigError naming `key` unless `load` items per episode can work on this task."""
+    if not isinstance(load, int) or isinstance(load, bool) or load < 1:
+      raise ConfigError(f"{key}={load!r}: must be a positive integer.")
+
+  @abc.abstractmethod
+  def at_load(self, load: int) -> "Task":
+    """The same task with exactly `load` items in every episode (evaluation at a fixed K)."""
+
+  # --- episodes --------------------------------------------------------------------------------
+  @abc.abstractmethod
+  def sample(self, rng, load):
+    """One episode with `load` (a traced int is fine) items."""
+
+  def sample_batch(self, rng, batch_size: int, load_min: int, load_max: int):
+    """A batch of episodes, each with its own load drawn uniformly from [load_min, load_max]."""
+    key_load, key_episodes = jax.random.split(rng)
+    loads = jax.random.randint(key_load, (batch_size,), load_min, load_max + 1)
+    return jax.vmap(self.sample)(jax.random.split(key_episodes, batch_size), loads)
+
+  @abc.abstractmethod
+  def neuron_inputs(self, episode, topology) -> jax.Array:
+    """(T, N, input_channels) external input of every neuron of `topology` at every step."""
+
+  @abc.abstractmethod
+  def sequence_inputs(self, episode) -> jax.Array:
+    """(T, F) the same stream for a model without neurons (the LSTM baseline)."""
+
+  # --- scoring ---------------------------------------------------------------------------------
+  @abc.abstractmethod
+  def supervision(self, episode):
+    """Pytree of (T, ...) arrays the loss reads; truncated BPTT cuts it into windows."""
+
+  @abc.abstractmethod
+  def loss_sum(self, logits, supervision) -> jax.Array:
+    """Unnormalized loss of a stretch of steps: logits (T', V) against supervision (T', ...)."""
+
+  @abc.abstractmethod
+  def loss_count(self, episode) -> jax.Array:
+    """How many terms the episode's loss averages (at least 1)."""
+
+  def loss(self, logits, episode) -> jax.Array:
+    """The meta-training loss of one episode: loss_sum over the episode / loss_count."""
+    return self.loss_sum(logits, self.supervision(episode)) / self.loss_count(episode)
+
+  @abc.abstractmethod
+  def recall_counts(self, logits, episode) -> dict:
+    """Sums over one episode that `summarize` turns into metrics (they add across episodes)."""
+
+  def batch_metrics(self, counts) -> dict:
+    """Training metrics (jnp) from counts summed over a batch."""
+    return metrics.accuracies(counts)
+
+  def summarize(self, counts, num_synapses: int, num_state_floats: int) -> dict:
+    """Reported metrics (Python floats) from counts summed over many episodes."""
+    return metrics.summarize(counts, num_synapses, num_state_floats)
+
+  @abc.abstractmethod
+  def oracle(self, episode) -> jax.Array:
+    """(T, V) logits of the task's ceiling on this episode (what a perfect memory answers)."""
+
+  def probe_split_step(self) -> int:
+    """The step at which the memory-location probe cuts an episode (storage is over)."""
+    raise NotImplementedError(f"{type(self).__name__} has no memory-location probe.")
+
+
+def model_inputs(task: Task, model, episodes) -> jax.Array:
+  """A batch's external input in the form `model.run_episode` takes.
+
+  A network of neurons (anything with a `topology`) gets (B, T, N, C) per-neuron channels; a
+  model without neurons (the LSTM) the flat stream (B, T, F).
+  """
+  topology = getattr(model, "topology", None)
+  if topology is None:
+    return jax.vmap(task.sequence_inputs)(episodes)
+  return jax.vmap(task.neuron_inputs, (0, None))(episodes, topology)
+
+
+def mean_loss(task: Task, logits, episodes) -> jax.Array:
+  """Mean over a batch of the per-episode loss."""
+  return jnp.mean(jax.vmap(task.loss)(logits, episodes))
