@@ -29,6 +29,16 @@ def tiny_remember_config():
   return config
 
 
+def external_inputs(inputs, store_flags, topology):
+  """(T, N, 2) external channels from raw (T, V) visible inputs and (T,) store flags."""
+  import jax.numpy as jnp
+
+  steps, n = inputs.shape[0], topology.num_neurons
+  values = jnp.zeros((steps, n)).at[:, topology.input_index].set(inputs)
+  flags = jnp.broadcast_to(jnp.asarray(store_flags, jnp.float32)[:, None], (steps, n))
+  return jnp.stack([values, flags], axis=-1)
+
+
 @pytest.fixture
 def tiny_config():
   return tiny_remember_config()

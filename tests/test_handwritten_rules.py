@@ -5,12 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from learned_rules import rules, setup_config, topology
+from learned_rules import experiment, rules, topology
 from learned_rules.dynamics import Network
 from learned_rules.rules import DeltaRule, StorkeyRule
 from learned_rules.rules.release_write import FIELD, S_SRC, STORED_SRC
 from learned_rules.tasks.remember import RememberTask
-from tests.conftest import tiny_remember_config
+from tests.conftest import external_inputs, tiny_remember_config
 
 
 def numpy_storkey_weights(patterns):
@@ -78,16 +78,15 @@ def test_rule_through_engine_matches_numpy(rule_name, k):
     config.task.k_min, config.task.k_max = 1, 5
   task = RememberTask(config.task)
   topo = topology.fully_connected(n)
-  network = Network(rules.build(rule_name, config.rule, topo, "mean"), topo)
+  network = Network(rules.build(rule_name, config.rule, rules.Context(topology=topo)), topo)
   if rule_name == "storkey":
     closed_form = lambda p: numpy_storkey_weights(p) if len(p) else np.zeros((n, n))
   else:
     closed_form = lambda p: numpy_delta_weights(p, 1.0) if len(p) else np.zeros((n, n))
   for seed in range(3):
     episode = task.sample(jax.random.PRNGKey(seed), k)
-    logits, final = network.run_episode(
-      {}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags
-    )
+    external = task.neuron_inputs(episode, topo)
+    logits, final = network.run_episode({}, jax.random.PRNGKey(0), external)
     stored = np.asarray(episode.patterns[-k:, 0])
     np.testing.assert_allclose(
       np.asarray(final.synapse_state[..., 0]), closed_form(stored), rtol=1e-5, atol=1e-5
@@ -130,7 +129,7 @@ def test_delta_step_is_one_sgd_step_on_squared_error(aggregation, topology_name)
   xi = rng.choice([-1.0, 1.0], n).astype(np.float32)
   w = rng.normal(size=(n, n)).astype(np.float32) * 0.3
   network, state = _release_state(DeltaRule(learning_rate=lr), topo, xi, w, aggregation)
-  new_state, _ = network.step({}, state, jnp.zeros(n), 0.0)
+  new_state, _ = network.step({}, state, jnp.zeros((n, 2)))  # no input, store flag off
   mask = jnp.asarray(topo.mask)
   fan_in = jnp.asarray(np.maximum(topo.fan_in, 1.0))
 
@@ -155,7 +154,7 @@ def test_storkey_step_on_arbitrary_symmetric_weights():
   w = (w + w.T) / 2 * topo.mask
   rule = StorkeyRule(num_neurons=n, field_scale=n - 1)
   network, state = _release_state(rule, topo, xi, w, "mean")
-  new_state, _ = network.step({}, state, jnp.zeros(n), 0.0)
+  new_state, _ = network.step({}, state, jnp.zeros((n, 2)))  # no input, store flag off
   expected = numpy_storkey_weights_from(w, xi)
   np.testing.assert_allclose(np.asarray(new_state.synapse_state[..., 0]), expected, atol=1e-4)
 
@@ -176,21 +175,21 @@ def test_no_write_without_a_stored_pattern():
   for rule in (DeltaRule(), StorkeyRule(6, 5.0)):
     network = Network(rule, topo)
     inputs = jnp.array([[1.0, -1, 1, 1, -1, 1]] * 4 + [[0.0] * 6] * 3)
-    _, final = network.run_episode({}, jax.random.PRNGKey(0), inputs, jnp.zeros(7))
+    external = external_inputs(inputs, jnp.zeros(7), topo)
+    _, final = network.run_episode({}, jax.random.PRNGKey(0), external)
     np.testing.assert_array_equal(np.asarray(final.synapse_state), 0.0)
 
 
 def test_frozen_rule_keeps_synapse_states_and_learned_rule_changes_them(tiny_config):
-  experiment = setup_config.build(tiny_config)
-  episode = experiment.task.sample(jax.random.PRNGKey(0), 2)
+  exp = experiment.build(tiny_config)
+  episode = exp.task.sample(jax.random.PRNGKey(0), 2)
   finals = {}
   for name in ("frozen", "learned"):
-    network = experiment.network(name)
+    network = exp.model(name)
     params = network.init_params(jax.random.PRNGKey(1))
     start = network.init_state(params, jax.random.PRNGKey(2))
-    _, final = network.run_episode(
-      params, jax.random.PRNGKey(2), episode.inputs, episode.store_flags
-    )
+    external = exp.task.neuron_inputs(episode, exp.topology)
+    _, final = network.run_episode(params, jax.random.PRNGKey(2), external)
     finals[name] = np.abs(np.asarray(final.synapse_state - start.synapse_state)).max()
   assert finals["frozen"] == 0.0
   assert finals["learned"] > 0.0
@@ -200,13 +199,13 @@ def test_lstm_model_runs_and_counts_state(tiny_config):
   with tiny_config.unlocked():
     tiny_config.rule.name = "lstm"
     tiny_config.rule.lstm_hidden_size = 5
-  experiment = setup_config.build(tiny_config)
-  model = experiment.network("lstm")
+  exp = experiment.build(tiny_config)
+  model = exp.model("lstm")
   params = model.init_params(jax.random.PRNGKey(0))
-  episode = experiment.task.sample(jax.random.PRNGKey(0), 2)
-  logits, _ = model.run_episode(params, None, episode.inputs, episode.store_flags)
+  episode = exp.task.sample(jax.random.PRNGKey(0), 2)
+  logits, _ = model.run_episode(params, None, exp.task.sequence_inputs(episode))
   assert logits.shape == episode.inputs.shape
-  assert experiment.num_state_floats == 10
+  assert exp.num_state_floats == 10
 
 
 @pytest.mark.parametrize("name", ["hebbian", "storkey", "delta"])
@@ -219,7 +218,8 @@ def test_cue_weighted_rule_with_unit_weight_equals_the_plain_rule(name):
     config.task.k_min, config.task.k_max = 1, 3
   task = RememberTask(config.task)
   topo = topology.fully_connected(12)
-  plain = rules.build(name, config.rule, topo)
+  context = rules.Context(topology=topo)
+  plain = rules.build(name, config.rule, context)
   kwargs = {"hebbian": {}, "delta": {}, "storkey": dict(num_neurons=12, field_scale=11.0)}[name]
   cls = {
     "hebbian": cue_weighted.CueWeightedHebbianRule,
@@ -230,11 +230,12 @@ def test_cue_weighted_rule_with_unit_weight_equals_the_plain_rule(name):
   assert weighted.neuron_state_size == plain.neuron_state_size + 1
   episode = task.sample(jax.random.PRNGKey(4), 3)
   outs = [
-    Network(rule, topo).run_episode({}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags)
+    Network(rule, topo).run_episode({}, jax.random.PRNGKey(0), task.neuron_inputs(episode, topo))
     for rule in (plain, weighted)
   ]
   np.testing.assert_array_equal(outs[0][0], outs[1][0])
   np.testing.assert_array_equal(outs[0][1].synapse_state, outs[1][1].synapse_state)
-  with config.unlocked():
-    config.rule.free_weight = 0.25
-  assert isinstance(rules.build(name, config.rule, topo), cls)
+  # One spelling per rule: the cue-weighted one is '<name>_cued', weighted by rule.free_weight.
+  cued = rules.build(f"{name}_cued", config.rule, context)
+  assert isinstance(cued, cls) and cued.free_weight == config.rule.free_weight == 0.25
+  assert type(rules.build(name, config.rule, context)) is type(plain)

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from learned_rules import setup_config
+from learned_rules import experiment as experiment_lib
+from learned_rules.train import trainer
 from tests.conftest import ROOT
 
 TINY_FLAGS = [
@@ -76,6 +77,8 @@ def test_unknown_config_key_fails(tmp_path):
     ("task", "k_max", 1000, "task.k_max"),
     ("topology", "name", "torus", "topology.name"),
     ("rule", "name", "oja_v9", "rule.name"),
+    ("rule", "activation", "foo", "rule.activation"),
+    ("task", "name", "juggle", "task.name"),
     ("rule", "synapse_state_size", 0, "rule.synapse_state_size"),
     ("train", "batch_size", -1, "train.batch_size"),
     ("eval", "baselines", ("hebbian", "magic"), "eval.baselines"),
@@ -92,8 +95,8 @@ def test_bad_values_raise_a_clear_error_before_compiling(
   monkeypatch.setattr(jax, "jit", no_compiling)
   with tiny_config.unlocked():
     tiny_config[section][key] = value
-  with pytest.raises(setup_config.ConfigError, match=match):
-    setup_config.build(tiny_config)
+  with pytest.raises(experiment_lib.ConfigError, match=match):
+    trainer.validate(tiny_config)  # every block, as main does before training
 
 
 def test_bad_value_through_main_is_one_clear_line(tmp_path):

@@ -4,12 +4,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from learned_rules import setup_config
+from learned_rules import experiment as experiment_lib
 from learned_rules.train import meta
 
 
 def build(config):
-  experiment = setup_config.build(config)
+  experiment = experiment_lib.build(config)
   network = experiment.network(config.rule.name)
   optimizer = meta.make_optimizer(config.train)
   loss_fn = meta.make_loss_fn(network, experiment.task, config)

@@ -43,11 +43,10 @@ def test_probe_without_reset_matches_the_plain_run():
   task = _task(2)
   network = Network(HebbianRule(), topology.fully_connected(16))
   episode = task.sample(jax.random.PRNGKey(3), 2)
-  plain, _ = network.run_episode({}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags)
+  external = task.neuron_inputs(episode, network.topology)
+  plain, _ = network.run_episode({}, jax.random.PRNGKey(0), external)
   split = probes.split_step(task)
-  probed = probes.run_with_reset(
-    network, {}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags, split, "intact"
-  )
+  probed = probes.run_with_reset(network, {}, jax.random.PRNGKey(0), external, split, "intact")
   assert (plain == probed).all()
 
 

@@ -7,7 +7,7 @@ from learned_rules import topology
 from learned_rules.dynamics import Network
 from learned_rules.rules import HebbianRule, LearnedRule
 from learned_rules.tasks.remember import RememberTask
-from tests.conftest import tiny_remember_config
+from tests.conftest import external_inputs, tiny_remember_config
 
 
 def test_factored_synapse_layer_equals_unfactored():
@@ -33,7 +33,8 @@ def test_factored_synapse_layer_equals_unfactored():
   network = Network(rule, topo)
   state = network.init_state(params, jax.random.PRNGKey(2))
   state = state.replace(neuron_state=jax.random.normal(jax.random.PRNGKey(3), (5, 5)))
-  new_state, _ = network.step(params, state, jnp.array([1.0, -1.0, 0.0, 1.0]), 1.0)
+  external = external_inputs(jnp.array([[1.0, -1.0, 0.0, 1.0]]), jnp.ones(1), topo)[0]
+  new_state, _ = network.step(params, state, external)
   e = network.embeddings(params)
   for post in range(5):
     for pre in range(5):
@@ -78,9 +79,8 @@ def test_hebbian_through_engine_matches_numpy_hopfield(k):
   network = Network(HebbianRule(), topology.fully_connected(16))
   for seed in range(4):
     episode = task.sample(jax.random.PRNGKey(seed), k)
-    logits, final = network.run_episode(
-      {}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags
-    )
+    external = task.neuron_inputs(episode, network.topology)
+    logits, final = network.run_episode({}, jax.random.PRNGKey(0), external)
     engine_states = np.where(np.asarray(logits) > 0, 1.0, -1.0)
     stored = np.asarray(episode.patterns[-k:, 0])  # the last k slots are the active ones
     reference = numpy_hopfield_recall(
@@ -99,7 +99,9 @@ def test_hebbian_recalls_a_single_pattern_perfectly():
   task = RememberTask(config.task)
   network = Network(HebbianRule(), topology.fully_connected(config.task.pattern_bits))
   episode = task.sample(jax.random.PRNGKey(7), 1)
-  logits, _ = network.run_episode({}, jax.random.PRNGKey(0), episode.inputs, episode.store_flags)
+  logits, _ = network.run_episode(
+    {}, jax.random.PRNGKey(0), task.neuron_inputs(episode, network.topology)
+  )
   scored = np.asarray(episode.eval_mask) > 0
   predicted = (np.asarray(logits)[scored] > 0).astype(float)
   np.testing.assert_array_equal(predicted, np.asarray(episode.targets)[scored])

@@ -6,6 +6,7 @@ import pytest
 from learned_rules import topology
 from learned_rules.dynamics import Network
 from learned_rules.rules import LearnedRule
+from tests.conftest import external_inputs
 
 
 def test_fully_connected_counts():
@@ -55,9 +56,9 @@ def test_masked_synapses_stay_inert(name):
   # Poison the absent synapses: they must neither change nor influence any neuron.
   poisoned = state.replace(synapse_state=state.synapse_state + 50.0 * absent[..., None])
   inputs = jnp.asarray(np.random.default_rng(0).choice([-1.0, 1.0], size=(5, 6)))
-  flags = jnp.ones((5,))
-  final_clean, logits_clean = network.run(params, state, inputs, flags)
-  final_poisoned, logits_poisoned = network.run(params, poisoned, inputs, flags)
+  external = external_inputs(inputs, jnp.ones((5,)), topo)
+  final_clean, logits_clean = network.run(params, state, external)
+  final_poisoned, logits_poisoned = network.run(params, poisoned, external)
   np.testing.assert_allclose(logits_clean, logits_poisoned, atol=1e-6)
   np.testing.assert_allclose(final_clean.neuron_state, final_poisoned.neuron_state, atol=1e-6)
   np.testing.assert_array_equal(np.asarray(final_poisoned.synapse_state)[absent], 50.0)

@@ -32,11 +32,12 @@ def tiny_config(**train):
   return config
 
 
-def main_command(workdir, *flags):
+def main_command(workdir, *flags, module="experiments.main"):
+  """The entry point as a user runs it (`module`: tests.train.slow_main adds a step delay)."""
   return [
     sys.executable,
     "-m",
-    "experiments.main",
+    module,
     "--config=configs/remember.py",
     f"--workdir={workdir}",
     *TINY_FLAGS,

@@ -6,14 +6,14 @@ import sys
 import jax
 import numpy as np
 
-from learned_rules import setup_config
+from learned_rules import experiment as experiment_lib
 from learned_rules.train import meta, parallel
 from tests.train.helpers import tiny_config
 
 
 def train(num_devices: int, steps: int = 3):
   config = tiny_config(num_devices=num_devices, batch_size=4, learning_rate=1e-2, warmup_steps=1)
-  experiment = setup_config.build(config)
+  experiment = experiment_lib.build(config)
   network = experiment.network("learned")
   optimizer = meta.make_optimizer(config.train)
   devices = parallel.select_devices(num_devices)

@@ -7,13 +7,14 @@ import jax
 import numpy as np
 import pytest
 
-from learned_rules import setup_config
-from learned_rules.train import checkpointing, meta
+from learned_rules import experiment as experiment_lib
+from learned_rules.common import checkpointing
+from learned_rules.train import meta
 from tests.train.helpers import run_main, tiny_config
 
 
 def template_state(config):
-  experiment = setup_config.build(config)
+  experiment = experiment_lib.build(config)
   network = experiment.network(config.rule.name)
   return meta.init_train_state(network, meta.make_optimizer(config.train), config.seed)
 

@@ -20,12 +20,12 @@ FLAGS = [
   "--config.train.checkpoint_every=2",
   "--config.eval.baselines=()",
 ]
-SLOW = "--config.train.debug_step_delay_s=0.4"  # so the signals land mid-run
+SLOW = "tests.train.slow_main"  # the entry point with a 0.4 s step delay: signals land mid-run
 
 
-def start(workdir, *flags):
+def start(workdir, module="experiments.main"):
   return subprocess.Popen(
-    main_command(workdir, *FLAGS, *flags),
+    main_command(workdir, *FLAGS, module=module),
     cwd=ROOT,
     env=subprocess_env(),
     stdout=subprocess.PIPE,

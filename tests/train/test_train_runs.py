@@ -6,8 +6,10 @@ import jax
 import numpy as np
 import pytest
 
-from learned_rules import setup_config
-from learned_rules.train import checkpointing, meta, parallel, trainer
+from learned_rules import experiment as experiment_lib
+from learned_rules.common import checkpointing
+from learned_rules.common.errors import UserError
+from learned_rules.train import meta, parallel, trainer
 from tests.train.helpers import committed_steps, read_json, tiny_config
 
 
@@ -17,16 +19,16 @@ def train_records(workdir):
 
 
 def test_nan_stops_the_run_naming_step_and_quantity_and_keeps_the_last_checkpoint(tmp_path):
-  config = tiny_config(num_steps=5, checkpoint_every=2, debug_nan_at_step=3)
+  config = tiny_config(num_steps=5, checkpoint_every=2)
   with pytest.raises(trainer.NonFiniteError, match="non-finite loss at step 3"):
-    trainer.train_and_evaluate(config, str(tmp_path))
+    trainer.train_and_evaluate(config, str(tmp_path), debug=trainer.DebugHooks(poison_step=3))
   assert committed_steps(tmp_path) == [2]
   assert not (tmp_path / "eval.json").exists()
 
 
 def test_nan_with_skip_skips_that_update_only(tmp_path):
-  config = tiny_config(num_steps=4, on_nonfinite="skip", debug_nan_at_step=2)
-  trainer.train_and_evaluate(config, str(tmp_path))
+  config = tiny_config(num_steps=4, on_nonfinite="skip")
+  trainer.train_and_evaluate(config, str(tmp_path), debug=trainer.DebugHooks(poison_step=2))
   records = train_records(tmp_path)
   assert [r["train/skipped_updates"] for r in records] == [0.0, 1.0, 1.0, 1.0]
   assert np.isnan(records[1]["train/loss"]) and np.isfinite(records[2]["train/loss"])
@@ -63,14 +65,14 @@ def test_eval_mode_without_a_checkpoint_says_so(tmp_path):
   config = tiny_config()
   with config.unlocked():
     config.mode = "eval"
-  with pytest.raises(FileNotFoundError, match="no checkpoint"):
+  with pytest.raises(UserError, match="no checkpoint"):
     trainer.train_and_evaluate(config, str(tmp_path))
 
 
 def test_same_seed_same_metrics_other_seed_differs():
   """The trainer's own step (pmap over this machine's devices), compiled once, run three times."""
   config = tiny_config()
-  experiment = setup_config.build(config)
+  experiment = experiment_lib.build(config)
   network = experiment.network("learned")
   optimizer = meta.make_optimizer(config.train)
   devices = parallel.select_devices(-1)
