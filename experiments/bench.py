@@ -13,12 +13,13 @@ import statistics
 import sys
 import time
 
-import chex
 import jax
 from absl import app, flags
 
 from configs import remember
-from learned_rules import setup_config
+from learned_rules import experiment as experiment_lib
+from learned_rules.dynamics import run_batch
+from learned_rules.tasks import model_inputs
 from learned_rules.train import meta
 
 FLAGS = flags.FLAGS
@@ -60,13 +61,14 @@ def _memory_bytes(compiled) -> int | None:
 
 def bench_size(n: int) -> dict:
   config = _config(n)
-  experiment = setup_config.build(config)
-  network = experiment.network("learned")
+  experiment = experiment_lib.build(config)
+  network = experiment.model("learned")
   task = experiment.task
   params = network.init_params(jax.random.PRNGKey(0))
-  episodes = task.sample_batch(jax.random.PRNGKey(1), FLAGS.batch, FLAGS.k, FLAGS.k)
+  batch = task.sample_batch(jax.random.PRNGKey(1), FLAGS.batch, FLAGS.k, FLAGS.k)
+  episodes = model_inputs(task, network, batch)
 
-  forward = jax.jit(lambda p, r, e: meta.run_batch(network, p, r, e, remat=False))
+  forward = jax.jit(lambda p, r, e: run_batch(network, p, r, e, remat=False))
   start = time.perf_counter()
   forward_compiled = forward.lower(params, jax.random.PRNGKey(2), episodes).compile()
   forward_compile_s = time.perf_counter() - start
@@ -74,7 +76,6 @@ def bench_size(n: int) -> dict:
 
   optimizer = meta.make_optimizer(config.train)
   loss_fn = meta.make_loss_fn(network, task, config)
-  chex.clear_trace_counter()  # one trace per size is expected here
   train_step = meta.make_train_step(loss_fn, optimizer, max_traces=1)
   state = meta.init_train_state(network, optimizer, config.seed)
   start = time.perf_counter()
