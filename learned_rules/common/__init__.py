@@ -1,1 +1,1 @@
-"""Pieces shared by every system (remember rules, TVAE): errors, registries, writers, checkpoints."""
+"""Pieces every system (rules, TVAE) shares: errors, registries, writers, checkpoints."""

@@ -1,4 +1,4 @@
-"""A per-object trace counter: a jitted step traced twice is a bug (shapes changed between steps)."""
+"""A per-object trace counter: a jitted step traced twice is a bug (its shapes changed)."""
 
 import functools
 

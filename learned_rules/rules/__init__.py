@@ -20,6 +20,7 @@ from learned_rules.rules.hebbian import HebbianRule
 from learned_rules.rules.learned import ACTIVATIONS, LearnedRule
 from learned_rules.rules.storkey import StorkeyRule
 
+
 @dataclasses.dataclass(frozen=True)
 class Context:
   """What a factory may need besides its config block: the network and the task's input."""
@@ -30,7 +31,9 @@ class Context:
   num_visible: int = 0  # visible values per step (models without neurons)
   sequence_input_size: int = 0  # features per step of the flat stream (models without neurons)
 
+
 RULES = Registry("rule", "rule.name")
+
 
 def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
   return LearnedRule(
@@ -49,6 +52,7 @@ def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
     input_size=context.input_channels,
   )
 
+
 def _storkey_constants(context: Context) -> dict:
   """Storkey's 1/n and the aggregation's scale come from the network it runs on."""
   topology = context.topology
@@ -56,6 +60,7 @@ def _storkey_constants(context: Context) -> dict:
     raise ValueError("rule 'storkey' needs the topology it runs on (Context(topology=...)).")
   field_scale = float(np.max(topology.fan_in)) if context.aggregation == "mean" else 1.0
   return dict(num_neurons=topology.num_neurons, field_scale=field_scale)
+
 
 # 'learned' is meta-trained by the outer loop; 'frozen' is the learned rule with synapse updates
 # switched off (memory only in neuron states). The *_cued rules scale the forward messages of
@@ -82,13 +87,16 @@ RULES.register(
   "lstm", lambda c, ctx: LSTMModel(ctx.sequence_input_size, ctx.num_visible, c.lstm_hidden_size)
 )
 
+
 def build(name: str, config, context: Context = Context()):
   """The rule (or rule-free baseline model) `name`, from the `rule` config block."""
   return RULES.get(name)(config, context)
 
+
 def _positive_int(key, value):
   if not isinstance(value, int) or isinstance(value, bool) or value < 1:
     raise ConfigError(f"{key}={value!r}: must be a positive integer.")
+
 
 def validate(config) -> None:
   """Checks the `rule` block before anything compiles; ConfigError names the key."""
@@ -106,6 +114,7 @@ def validate(config) -> None:
     raise ConfigError(f"rule.free_weight={config.free_weight!r}: must be in [0, 1].")
   if not config.delta_learning_rate > 0:
     raise ConfigError(f"rule.delta_learning_rate={config.delta_learning_rate!r}: must be > 0.")
+
 
 __all__ = [
   "RULES",

@@ -68,9 +68,7 @@ def _pmap_devices(devices):
 
 def make_parallel_train_step(grad_fn, optimizer, devices, poison_step: int = -1):
   """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises)."""
-  body = meta.make_step_body(
-    optimizer, grad_fn=grad_fn, axis_name=AXIS, poison_step=poison_step
-  )
+  body = meta.make_step_body(optimizer, grad_fn=grad_fn, axis_name=AXIS, poison_step=poison_step)
   return jax.pmap(
     trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
   )

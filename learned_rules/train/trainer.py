@@ -218,7 +218,9 @@ def format_table(report: dict) -> str:
     f"{'rule':<10}" + "".join(f"{c:>24}" for c in REPORT_COLUMNS),
   ]
   for name, values in report["rules"].items():
-    cells = [f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in REPORT_COLUMNS]
+    cells = [
+      f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in REPORT_COLUMNS
+    ]
     lines.append(f"{name:<10}" + "".join(cells))
   return "\n".join(lines)
 

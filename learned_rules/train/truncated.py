@@ -88,6 +88,6 @@ def stop_gradient_loss(network, task, params, synapse_keys, inputs, episodes, wi
       state = jax.lax.stop_gradient(state)
     run = lambda s, x: network.run(params, s, x, remat)
     state, logits = jax.vmap(run)(state, inputs[:, start:stop])
-    part = jax.tree.map(lambda x: x[:, start:stop], supervision)
+    part = jax.tree.map(lambda x, a=start, b=stop: x[:, a:b], supervision)
     total = total + jnp.mean(jax.vmap(task.loss_sum)(logits, part) / denominator)
   return total
