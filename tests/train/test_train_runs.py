@@ -96,3 +96,17 @@ def test_same_seed_same_metrics_other_seed_differs():
   assert history_a[0]["loss"] != history_c[0]["loss"]
   differs = jax.tree.map(lambda a, c: not np.array_equal(a, c), params_a, params_c)
   assert any(jax.tree.leaves(differs))
+
+
+def test_time_cap_stops_with_a_checkpoint_and_a_resumed_cap_counts_the_time_spent(tmp_path):
+  config = tiny_config(num_steps=50, max_seconds=0.5, log_every=1)
+  slow = trainer.DebugHooks(step_delay_s=0.3)
+  result = trainer.meta_train(config, str(tmp_path), debug=slow)
+  assert result.stopped == "max_seconds" and 1 <= result.steps_done < 50
+  assert committed_steps(tmp_path) == [result.steps_done]  # a checkpoint where it stopped
+  assert (tmp_path / "meta_params.msgpack").exists()
+  assert [h["step"] for h in result.history] == list(range(1, result.steps_done + 1))
+  # Rerun: the cap is already spent, so it stops after one more step.
+  again = trainer.meta_train(config, str(tmp_path), debug=slow)
+  assert again.stopped == "max_seconds" and again.steps_done == result.steps_done + 1
+  assert again.wall_s > result.wall_s
