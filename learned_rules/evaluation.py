@@ -54,19 +54,23 @@ def evaluate(
   num_synapses: int = 0,
   num_state_floats: int = 0,
   num_patterns: int | None = None,
+  reference: str = ORACLE,
 ) -> dict:
-  """Metrics of `model` (None: the oracle) on episodes fixed by `seed`, identical across models.
+  """Metrics of `model` on episodes fixed by `seed`, identical across models.
 
-  Every episode stores `num_patterns` items (default: the task's largest load, every slot used).
+  `model` None scores the task's reference answer `reference` (`task.references()`: the oracle,
+  or another such as a floor) instead. Every episode stores `num_patterns` items (default: the
+  task's largest load, every slot used).
   """
   k = task.load_range[1] if num_patterns is None else num_patterns
+  answer = task.references()[reference] if model is None else None
 
   @jax.jit
   def batch_counts(rng):
     key_task, key_synapses = jax.random.split(rng)
     episodes = task.sample_batch(key_task, batch_size, k, k)
     if model is None:
-      logits = jax.vmap(task.oracle)(episodes)
+      logits = jax.vmap(answer)(episodes)
     else:
       inputs = model_inputs(task, model, episodes)
       logits = run_batch(model, params, key_synapses, inputs, remat=False)

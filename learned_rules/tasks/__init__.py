@@ -3,9 +3,11 @@
 from learned_rules.common.registry import Registry
 from learned_rules.tasks.base import Task, model_inputs
 from learned_rules.tasks.remember import RememberTask
+from learned_rules.tasks.teacher import TeacherTask
 
 TASKS = Registry("task", "task.name")
 TASKS.register("remember", RememberTask)
+TASKS.register("teacher", TeacherTask)
 
 
 def validate(config) -> None:

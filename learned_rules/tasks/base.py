@@ -69,9 +69,13 @@ class Task(abc.ABC):
     if not isinstance(load, int) or isinstance(load, bool) or load < 1:
       raise ConfigError(f"{key}={load!r}: must be a positive integer.")
 
-  @abc.abstractmethod
   def at_load(self, load: int) -> "Task":
     """The same task with exactly `load` items in every episode (evaluation at a fixed K)."""
+    config = self.config.copy_and_resolve_references()
+    with config.unlocked():
+      config.k_min = load
+      config.k_max = load
+    return type(self)(config)
 
   # --- episodes --------------------------------------------------------------------------------
   @abc.abstractmethod
@@ -124,6 +128,17 @@ class Task(abc.ABC):
   @abc.abstractmethod
   def oracle(self, episode) -> jax.Array:
     """(T, V) logits of the task's ceiling on this episode (what a perfect memory answers)."""
+
+  def references(self) -> dict:
+    """Reference answers reported beside every model, {name: episode -> (T, V) logits}.
+
+    The first is the ceiling; a task may add others (a floor, a trivial strategy).
+    """
+    return {"oracle": self.oracle}
+
+  def describe(self) -> str:
+    """One line naming the task and its main settings (the report table's header)."""
+    return f"{self.config.name} K={self.load_range[1]}"
 
   def probe_split_step(self) -> int:
     """The step at which the memory-location probe cuts an episode (storage is over)."""

@@ -161,13 +161,6 @@ class RememberTask(Task):
     if load > distinct:
       raise ConfigError(f"{key}={load}: above the {distinct} distinct patterns of the task.")
 
-  def at_load(self, load: int) -> "RememberTask":
-    config = self.config.copy_and_resolve_references()
-    with config.unlocked():
-      config.k_min = load
-      config.k_max = load
-    return type(self)(config)
-
   def sample(self, rng, num_patterns) -> Episode:
     """One episode with `num_patterns` (traced int ok) active patterns out of k_max slots."""
     cfg, sched = self.config, self.schedule
@@ -277,6 +270,9 @@ class RememberTask(Task):
   def oracle(self, episode: Episode) -> jax.Array:
     """The nearest-stored-pattern answer, ±1 (its sign is the read-out)."""
     return episode.oracle_targets
+
+  def describe(self) -> str:
+    return f"{self.config.mode} K={self.load_range[1]} D={self.config.pattern_bits}"
 
   def probe_split_step(self) -> int:
     """The first recall step: storage and delay are over, no cue has been shown."""

@@ -150,9 +150,17 @@ def prepare_workdir(workdir: str) -> None:
   try:
     os.makedirs(workdir, exist_ok=True)
   except OSError as error:
-    raise UserError(f"workdir {workdir!r} cannot be created: {error.strerror}.") from None
-  if not os.access(workdir, os.W_OK | os.X_OK):
-    raise UserError(f"workdir {workdir!r} is not writable; pass another --workdir.")
+    raise UserError(
+      f"workdir {workdir!r} cannot be created: {error.strerror}; pass another --workdir."
+    ) from None
+  probe = os.path.join(workdir, f".write_test_{os.getpid()}")
+  try:  # writing is the only reliable test: os.access says yes to root on a read-only mount
+    os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    os.remove(probe)
+  except OSError as error:
+    raise UserError(
+      f"workdir {workdir!r} is not writable: {error.strerror}; pass another --workdir."
+    ) from None
 
 
 # --- evaluation report ---------------------------------------------------------------------------
@@ -185,7 +193,8 @@ def evaluate_all(config, exp, learned_params) -> dict:
       num_state_floats=exp.state_floats(rule_name),
       **common,
     )
-  results[evaluation.ORACLE] = evaluation.evaluate(None, None, task, **common)
+  for reference in task.references():
+    results[reference] = evaluation.evaluate(None, None, task, reference=reference, **common)
   return {
     "task": {
       **config.task.to_dict(),
@@ -209,12 +218,13 @@ REPORT_COLUMNS = (
 )
 
 
-def format_table(report: dict) -> str:
+def format_table(report: dict, description: str | None = None) -> str:
+  """The console table of a report; `description` is the task's one-line header."""
   task = report["task"]
+  description = description or f"{task['name']} K={task['eval_k']}"
   lines = [
-    f"eval: {task['mode']} K={task['eval_k']} D={task['pattern_bits']} "
-    f"N={task['num_neurons']} {task['topology']} synapses={task['num_synapses']} "
-    f"episodes={task['num_episodes']}",
+    f"eval: {description} N={task['num_neurons']} {task['topology']} "
+    f"synapses={task['num_synapses']} episodes={task['num_episodes']}",
     f"{'rule':<10}" + "".join(f"{c:>24}" for c in REPORT_COLUMNS),
   ]
   for name, values in report["rules"].items():
@@ -234,7 +244,8 @@ def write_report(config, workdir, exp, params, writer=None, step=0) -> dict:
         scalars = {k: v for k, v in values.items() if v is not None}
         writer.scalars(step, scalars, prefix=f"eval/{rule}/")
     writers.write_json(os.path.join(workdir, config.eval.output or "eval.json"), report)
-  print(format_table(report), flush=True)
+  description = experiment.eval_task(config, exp.task).describe()
+  print(format_table(report, description), flush=True)
   return report
 
 
