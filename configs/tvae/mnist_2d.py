@@ -1,15 +1,15 @@
 r"""2-D TVAE: one 18 x 18 torus of 324 units, 5 x 5 circular neighbourhood, S = 1.
 
-  python -m experiments.main --config=configs/tvae_mnist_2d.py --workdir=runs/tvae_mnist_2d
+  python -m experiments.main --config=configs/tvae/mnist_2d.py --workdir=runs/tvae_mnist_2d
 
 A topographic map: samples.png shows prior samples, traversals.png rolls along the torus.
 """
 
-from configs import tvae_mnist
+from configs.tvae import mnist
 
 
 def get_config():
-  config = tvae_mnist.get_config()
+  config = mnist.get_config()
   config.model.variant = "tvae_2d"  # one capsule shaped as an 18 x 18 torus
   config.model.n_caps = 1  # a single torus
   config.model.cap_dim = 324  # 18 x 18 units

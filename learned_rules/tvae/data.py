@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import ndimage
 
+from learned_rules.common.errors import ConfigError, UserError
+
 # MNIST sweeps: 18 values per factor.
 N_SWEEP = 18
 ROTATIONS_DEG = np.arange(N_SWEEP) * 20.0  # 0..340 step 20
@@ -41,7 +43,7 @@ MNIST_FILES = {
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-class MissingDataError(FileNotFoundError):
+class MissingDataError(UserError, FileNotFoundError):
   """A data file is missing; the message says how to get it."""
 
 
@@ -97,13 +99,12 @@ def digit_frame(gray: jnp.ndarray, angle_deg, hue_deg, scale) -> jnp.ndarray:
 # ----------------------------------------------------------------------------- MNIST sequences
 
 
-def check_transforms(names) -> tuple[str, ...]:
+def check_transforms(names, key: str = "data.transforms") -> tuple[str, ...]:
+  """Comma-separated transform names -> tuple; ConfigError naming `key` for an unknown one."""
   names = tuple(n.strip() for n in names.split(",")) if isinstance(names, str) else tuple(names)
   for name in names:
     if name not in TRANSFORMS:
-      raise ValueError(
-        f"config.data.transforms: unknown {name!r}; expected from {list(TRANSFORMS)}"
-      )
+      raise ConfigError(f"{key}: unknown {name!r}; expected from {list(TRANSFORMS)}")
   return names
 
 
@@ -295,4 +296,4 @@ def load_digits(dataset: str, data_dir: str, split: str, synthetic_size: int = 5
       f"(files land in {FASHION_MNIST_DIR}), then --config.data.data_dir={FASHION_MNIST_DIR}."
     )
     return load_idx_images(data_dir, split, how)
-  raise ValueError(f"config.data.dataset={dataset!r} is not a digit dataset")
+  raise ConfigError(f"data.dataset={dataset!r} is not a digit dataset")

@@ -11,6 +11,8 @@ import math
 
 import jax.numpy as jnp
 
+from learned_rules.common.errors import ConfigError
+
 VARIANTS = ("vae", "bubble", "tvae", "tvae_2d")
 
 
@@ -61,9 +63,9 @@ def make_topography(
     cap_window: capsule band width K (odd); K_off = (K - 1) // 2.
   """
   if variant not in VARIANTS:
-    raise ValueError(f"config.model.variant={variant!r}: expected one of {VARIANTS}")
+    raise ConfigError(f"model.variant={variant!r}: expected one of {VARIANTS}")
   if cap_window < 1 or cap_window % 2 == 0:
-    raise ValueError(f"config.model.cap_window={cap_window}: expected a positive odd width")
+    raise ConfigError(f"model.cap_window={cap_window}: expected a positive odd width")
   k_off = (cap_window - 1) // 2
   times = centered_window(time_window)
   caps = range(-k_off, k_off + 1)
@@ -77,7 +79,7 @@ def make_topography(
     return Topography(variant, n_caps, (cap_dim,), offsets)
   side = int(round(cap_dim**0.5))
   if side * side != cap_dim:
-    raise ValueError(f"config.model.cap_dim={cap_dim}: the 2-D torus needs a square number")
+    raise ConfigError(f"model.cap_dim={cap_dim}: the 2-D torus needs a square number")
   offsets = tuple((0, a, b) for a, b in itertools.product(caps, caps))
   return Topography(variant, n_caps, (side, side), offsets)
 

@@ -1,16 +1,21 @@
-"""Training and evaluation of the Topographic VAE: `train_and_evaluate(config, workdir)`.
+"""Training and evaluation of the Topographic VAE: `validate(config)`, `train_and_evaluate`.
 
-Writes to the workdir: config.json, metrics.jsonl, TensorBoard events, eval.json and the pictures
-traversals.png, reconstructions.png and samples.png.
+Writes to the workdir: config.json, metrics.jsonl, TensorBoard events, checkpoints/, eval.json and
+the pictures traversals.png, reconstructions.png and samples.png. A run resumes from the latest
+checkpoint in its workdir (rerun the same command after a crash, Ctrl-C or SIGTERM): the batches
+and the noise after the resume are those of an uninterrupted run, so are the final numbers.
 """
 
+import contextlib
 import functools
+import json
 import math
 import os
+import signal
+import threading
 import time
 from typing import Any
 
-import chex
 import flax
 import jax
 import jax.numpy as jnp
@@ -18,7 +23,9 @@ import numpy as np
 import optax
 from absl import logging
 
-from learned_rules import writers
+from learned_rules.common import checkpointing, writers
+from learned_rules.common.errors import ConfigError, UserError
+from learned_rules.common.tracing import trace_guard
 from learned_rules.tvae import data as data_lib
 from learned_rules.tvae import figures
 from learned_rules.tvae import metrics as metrics_lib
@@ -30,46 +37,53 @@ DSPRITES_DATASETS = ("dsprites", "dsprites_procedural")
 OPTIMIZERS = ("sgd", "adam")
 
 
+class NonFiniteError(UserError, FloatingPointError):
+  """A NaN or Inf in the training loss or gradient; the message names the step."""
+
+
 @flax.struct.dataclass
 class TrainState:
-  step: jnp.ndarray
+  step: jnp.ndarray  # optimizer updates applied so far
   params: Any
   opt_state: Any
+  key: jnp.ndarray  # the data-stream key: each step splits its own key off it
 
 
-def validate_config(config) -> None:
-  """Fails with a message naming the offending key."""
+def validate(config) -> None:
+  """Fails with a ConfigError naming the offending key; loads no data and compiles nothing."""
   datasets = DIGIT_DATASETS + DSPRITES_DATASETS
   if config.data.dataset not in datasets:
-    raise ValueError(f"config.data.dataset={config.data.dataset!r}: expected one of {datasets}")
+    raise ConfigError(f"data.dataset={config.data.dataset!r}: expected one of {datasets}")
   if config.optimizer not in OPTIMIZERS:
-    raise ValueError(f"config.optimizer={config.optimizer!r}: expected one of {OPTIMIZERS}")
+    raise ConfigError(f"optimizer={config.optimizer!r}: expected one of {OPTIMIZERS}")
   if config.model.variant not in topo_lib.VARIANTS:
-    raise ValueError(
-      f"config.model.variant={config.model.variant!r}: expected one of {topo_lib.VARIANTS}"
+    raise ConfigError(
+      f"model.variant={config.model.variant!r}: expected one of {topo_lib.VARIANTS}"
     )
   positive = {
-    "config.data.seq_len": config.data.seq_len,
-    "config.batch_size": config.batch_size,
-    "config.model.n_caps": config.model.n_caps,
-    "config.model.cap_dim": config.model.cap_dim,
-    "config.model.time_window": config.model.time_window,
-    "config.is_samples": config.is_samples,
-    "config.log_every": config.log_every,
-    "config.eval_size": config.eval_size,
-    "config.learning_rate": config.learning_rate,
+    "data.seq_len": config.data.seq_len,
+    "batch_size": config.batch_size,
+    "model.n_caps": config.model.n_caps,
+    "model.cap_dim": config.model.cap_dim,
+    "model.time_window": config.model.time_window,
+    "is_samples": config.is_samples,
+    "log_every": config.log_every,
+    "checkpoint_every": config.checkpoint_every,
+    "eval_size": config.eval_size,
+    "learning_rate": config.learning_rate,
   }
   for key, value in positive.items():
     if not value > 0:
-      raise ValueError(f"{key}={value}: must be positive")
+      raise ConfigError(f"{key}={value!r}: must be positive")
   if config.model.time_window > config.data.seq_len:
-    raise ValueError(
-      f"config.model.time_window={config.model.time_window} exceeds "
-      f"config.data.seq_len={config.data.seq_len}"
+    raise ConfigError(
+      f"model.time_window={config.model.time_window} exceeds data.seq_len={config.data.seq_len}"
     )
+  m = config.model
+  topo_lib.make_topography(m.variant, m.n_caps, m.cap_dim, m.time_window, m.cap_window)
   if config.data.dataset in DIGIT_DATASETS:
-    data_lib.check_transforms(config.data.transforms)
-    data_lib.check_transforms(config.data.eval_transforms)
+    data_lib.check_transforms(config.data.transforms, "data.transforms")
+    data_lib.check_transforms(config.data.eval_transforms, "data.eval_transforms")
 
 
 class SequenceSource:
@@ -86,8 +100,8 @@ class SequenceSource:
       self.train_items, self.eval_items = load("train"), load("test")
       self.frame_shape = (*self.train_items.shape[1:], 3)
       self.kind = "digits"
-      self.train_transforms = data_lib.check_transforms(data.transforms)
-      self.eval_transforms = data_lib.check_transforms(data.eval_transforms)
+      self.train_transforms = data_lib.check_transforms(data.transforms, "data.transforms")
+      self.eval_transforms = data_lib.check_transforms(data.eval_transforms, "data.eval_transforms")
     else:
       items = data_lib.dsprite_base_items()
       rng = np.random.default_rng(config.seed + 1)
@@ -125,22 +139,21 @@ def make_optimizer(config) -> optax.GradientTransformation:
 
 
 def make_train_step(model, optimizer, source: SequenceSource):
-  """The jitted step: build sequences from base items in JAX, one optimizer update."""
+  """The jitted step: split the step's key, build sequences in JAX, one optimizer update."""
 
-  def train_step(state: TrainState, items, table, key):
-    key_data, key_noise = jax.random.split(key)
+  def train_step(state: TrainState, items, table):
+    key, step_key = jax.random.split(state.key)
+    key_data, key_noise = jax.random.split(step_key)
     x, _ = source.sequences(key_data, items, table)
     grad_fn = jax.value_and_grad(model_lib.negative_elbo, has_aux=True)
     (_, aux), grads = grad_fn(state.params, model, x, key_noise)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     aux = dict(aux, grad_norm=optax.tree.norm(grads))
-    return TrainState(step=state.step + 1, params=params, opt_state=opt_state), aux
+    return TrainState(step=state.step + 1, params=params, opt_state=opt_state, key=key), aux
 
-  # One trace per run: every batch has the same shapes (the epoch drops its remainder). The
-  # counter is global, so it restarts for each run made in the same process.
-  chex.clear_trace_counter()
-  return jax.jit(chex.assert_max_traces(train_step, n=1), donate_argnums=(0,))
+  # One trace per run: every batch has the same shapes (the epoch drops its remainder).
+  return jax.jit(trace_guard(train_step), donate_argnums=(0,))
 
 
 def make_eval_fns(model, n_samples: int):
@@ -192,29 +205,116 @@ def evaluate(params, model, eval_fn, eval_x, eval_factors, config) -> dict[str, 
   return result
 
 
-def train_and_evaluate(config, workdir: str) -> dict[str, float]:
-  """Trains one TVAE variant, evaluating every `eval_every_epochs` epochs and at the end."""
-  validate_config(config)
+class EpochOrders:
+  """Each epoch's shuffled item order: the (epoch + 1)-th permutation drawn from one generator.
+
+  The permutations stay one sequential numpy stream (the order runs had before they could
+  resume); a resumed run redraws the earlier epochs' permutations, which takes milliseconds.
+  """
+
+  def __init__(self, seed: int, num_items: int):
+    self.seed, self.num_items = seed, num_items
+    self._rng, self._epoch, self._order = np.random.default_rng(seed), -1, None
+
+  def __call__(self, epoch: int) -> np.ndarray:
+    if epoch < self._epoch:
+      self._rng, self._epoch = np.random.default_rng(self.seed), -1
+    while self._epoch < epoch:
+      self._order = self._rng.permutation(self.num_items)
+      self._epoch += 1
+    return self._order
+
+
+class StopRequest:
+  """Turns SIGINT/SIGTERM into a flag the loop checks after each step; a second one aborts."""
+
+  def __init__(self):
+    self.signal_name = None
+
+  def __call__(self, signum, frame):
+    if self.signal_name is not None:  # asked twice: stop now, without a checkpoint
+      signal.signal(signum, signal.SIG_DFL)
+      raise KeyboardInterrupt
+    self.signal_name = signal.Signals(signum).name
+    logging.warning("%s received: saving a checkpoint after this step.", self.signal_name)
+
+  @contextlib.contextmanager
+  def installed(self):
+    if threading.current_thread() is not threading.main_thread():
+      yield self  # signal handlers can only be set from the main thread
+      return
+    previous = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+      yield self
+    finally:
+      for s, handler in previous.items():
+        signal.signal(s, handler)
+
+
+def checkpoint_record(state: TrainState, train_seconds: float) -> dict:
+  """What a checkpoint holds: the train state and the seconds spent so far (for eval.json)."""
+  return {"train_state": state, "train_seconds": np.asarray(train_seconds, np.float32)}
+
+
+def settle(pending: list, last_step: int, checkpointer) -> list[dict]:
+  """Per-step metrics as host floats; NonFiniteError naming the first step with a NaN or Inf."""
+  records = [{k: float(v) for k, v in aux.items()} for aux in pending]
+  for offset, record in enumerate(records):
+    if not all(math.isfinite(v) for v in record.values()):
+      step = last_step - len(records) + 1 + offset
+      saved = checkpointer.latest_step()
+      where = "no checkpoint yet" if saved is None else f"the last checkpoint is step {saved}"
+      raise NonFiniteError(
+        f"non-finite loss or gradient at step {step}: {record}; {where} "
+        f"(in {checkpointer.directory}). Lower learning_rate or change the seed."
+      )
+  return records
+
+
+def has_record(path: str, step: int, key: str) -> bool:
+  """Whether the JSON-lines file holds a record of `step` with `key` (an eval already logged)."""
+  if not os.path.exists(path):
+    return False
+  with open(path) as f:
+    for line in f:
+      try:
+        record = json.loads(line)
+      except ValueError:
+        continue
+      if record.get("step") == step and key in record:
+        return True
+  return False
+
+
+def train_and_evaluate(config, workdir: str, **options) -> dict:
+  """Trains one TVAE variant (resuming from the workdir), evaluating every `eval_every_epochs`.
+
+  Returns the eval.json payload, or {'interrupted': signal name, 'step': n} when SIGINT or
+  SIGTERM stopped it after saving a checkpoint. `options` are the entry point's per-system
+  options; the TVAE takes none.
+  """
+  validate(config)
+  if options:
+    logging.warning("tvae: ignoring options %s", sorted(options))
   os.makedirs(workdir, exist_ok=True)
-  writer = writers.MetricWriter(workdir, config)
   source = SequenceSource(config)
-  model = make_model(config, source.n_pixels)
-  optimizer = make_optimizer(config)
-
-  key = jax.random.PRNGKey(config.seed)
-  key, init_key = jax.random.split(key)
-  params = model_lib.init_params(init_key, model, config.data.seq_len)
-  state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=optimizer.init(params))
-  logging.info("TVAE %s: %d parameters", config.model.variant, model_lib.count_params(params))
-
   steps_per_epoch = len(source.train_items) // config.batch_size
   if steps_per_epoch == 0:
-    raise ValueError(
-      f"config.batch_size={config.batch_size} exceeds the {len(source.train_items)} training items"
+    raise ConfigError(
+      f"batch_size={config.batch_size} exceeds the {len(source.train_items)} training items"
     )
   total_steps = config.num_epochs * steps_per_epoch
   if config.max_steps > 0:
     total_steps = min(total_steps, config.max_steps)
+  model = make_model(config, source.n_pixels)
+  optimizer = make_optimizer(config)
+
+  key, init_key = jax.random.split(jax.random.PRNGKey(config.seed))
+  params = model_lib.init_params(init_key, model, config.data.seq_len)
+  state = TrainState(
+    step=jnp.zeros((), jnp.int32), params=params, opt_state=optimizer.init(params), key=key
+  )
+  logging.info("TVAE %s: %d parameters", config.model.variant, model_lib.count_params(params))
 
   build_eval = jax.jit(functools.partial(source.sequences, evaluation=True))
   eval_x, eval_factors = build_eval(
@@ -223,55 +323,84 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   eval_factors = jax.tree_util.tree_map(np.asarray, eval_factors)
   eval_fn = make_eval_fns(model, config.is_samples)
   train_step = make_train_step(model, optimizer, source)
-  progress = writers.ProgressLine(total_steps)
+  orders = EpochOrders(config.seed, len(source.train_items))
   chance = None
   if config.model.variant != "tvae_2d":
     chance = metrics_lib.chance_equivariance_error(
       config.model.n_caps, config.model.cap_dim, config.data.seq_len
     )
 
-  def run_eval(step):
-    result = evaluate(state.params, model, eval_fn, eval_x, eval_factors, config)
-    writer.scalars(step, {k: v for k, v in result.items() if math.isfinite(v)}, prefix="test/")
-    logging.info("eval at step %d: %s", step, {k: round(v, 4) for k, v in result.items()})
-    return result
+  metrics_path = os.path.join(workdir, "metrics.jsonl")
+  checkpointer = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  writer = None
+  try:
+    restored, step = checkpointer.restore_latest(checkpoint_record(state, 0.0))
+    if restored is None:
+      step, previous_seconds = 0, 0.0
+    else:
+      state, previous_seconds = restored["train_state"], float(restored["train_seconds"])
+      logging.info("resuming from the checkpoint of step %d in %s", step, workdir)
+      writers.drop_records_after(metrics_path, step)
+      if step > total_steps:
+        logging.warning(
+          "the checkpoint is at step %d, past this config's %d steps: evaluating it as it is",
+          step,
+          total_steps,
+        )
+    writer = writers.MetricWriter(workdir, config)
+    progress = writers.ProgressLine(total_steps, step)
+    start_time = time.time()
+    seconds = lambda: previous_seconds + time.time() - start_time
 
-  rng = np.random.default_rng(config.seed)
-  start_time = time.time()
-  pending = []
-  step, epoch = 0, 0
-  result = {}
-  while step < total_steps:
-    order = rng.permutation(len(source.train_items))
-    for i in range(steps_per_epoch):
-      if step >= total_steps:
-        break
-      items = jnp.asarray(
-        source.train_items[order[i * config.batch_size : (i + 1) * config.batch_size]]
-      )
-      key, step_key = jax.random.split(key)
-      state, aux = train_step(state, items, source.table, step_key)
-      pending.append(aux)
-      step += 1
-      if step % config.log_every == 0 or step == total_steps:
-        means = {k: float(np.mean([float(a[k]) for a in pending])) for k in pending[0]}
-        pending = []
-        if not all(math.isfinite(v) for v in means.values()):
-          raise FloatingPointError(f"non-finite loss or gradient at step {step}: {means}")
-        means["epoch"] = step / steps_per_epoch
-        writer.scalars(step, means, prefix="train/")
-        progress(step, means)
-    epoch += 1
-    if (
-      config.eval_every_epochs > 0 and epoch % config.eval_every_epochs == 0 and step < total_steps
-    ):
-      run_eval(step)
+    def run_eval(step, log=True):
+      result = evaluate(state.params, model, eval_fn, eval_x, eval_factors, config)
+      if log:
+        finite = {k: v for k, v in result.items() if math.isfinite(v)}
+        writer.scalars(step, finite, prefix="test/")
+      logging.info("eval at step %d: %s", step, {k: round(v, 4) for k, v in result.items()})
+      return result
 
-  result = run_eval(step)
-  picture_x = eval_x[: config.num_picture_sequences]
-  paths = figures.write_pictures(
-    writer, step, state.params, model, picture_x, source.frame_shape, key, workdir
-  )
+    pending = []
+    stop = StopRequest()
+    with stop.installed():
+      while step < total_steps:  # `step` counts the updates applied
+        epoch, position = divmod(step, steps_per_epoch)
+        batch = orders(epoch)[position * config.batch_size : (position + 1) * config.batch_size]
+        state, aux = train_step(state, jnp.asarray(source.train_items[batch]), source.table)
+        pending.append(aux)
+        step += 1
+        if step % config.log_every == 0 or step == total_steps:
+          records = settle(pending, step, checkpointer)
+          means = {k: float(np.mean([r[k] for r in records])) for k in records[0]}
+          pending = []
+          means["epoch"] = step / steps_per_epoch
+          writer.scalars(step, means, prefix="train/")
+          progress(step, means)
+        every = config.eval_every_epochs
+        if every > 0 and step % (every * steps_per_epoch) == 0 and step < total_steps:
+          run_eval(step)
+        # After the step's logs and eval, so a resume from this checkpoint redoes none of them.
+        if step % config.checkpoint_every == 0 or step == total_steps or stop.signal_name:
+          settle(pending, step, checkpointer)
+          checkpointer.save(step, checkpoint_record(state, seconds()))
+        if stop.signal_name:
+          logging.warning(
+            "stopped by %s at step %d; checkpoint saved. Rerun the same command to resume.",
+            stop.signal_name,
+            step,
+          )
+          return {"interrupted": stop.signal_name, "step": step}
+
+    # Rerunning a finished run rewrites eval.json without logging its final eval twice.
+    result = run_eval(step, log=not has_record(metrics_path, step, "test/log_likelihood"))
+    picture_x = eval_x[: config.num_picture_sequences]
+    paths = figures.write_pictures(
+      writer, step, state.params, model, picture_x, source.frame_shape, state.key, workdir
+    )
+  finally:
+    if writer is not None:
+      writer.close()
+    checkpointer.close()
   if "mu" in state.params["params"]:
     result["mu"] = float(state.params["params"]["mu"])
   if chance is not None:
@@ -285,10 +414,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
     train_items=len(source.train_items),
     eval_sequences=int(eval_x.shape[0]),
     is_samples=config.is_samples,
-    train_seconds=time.time() - start_time,
+    train_seconds=seconds(),
     pictures=[os.path.basename(p) for p in paths],
   )
   writers.write_json(os.path.join(workdir, "eval.json"), payload)
-  writer.flush()
-  writer.close()
   return payload

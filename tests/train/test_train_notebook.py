@@ -22,5 +22,6 @@ def test_colab_notebook_runs_on_cpu(tmp_path, monkeypatch):
   )
   assert "nothing to install" in outputs
   assert "oracle" in outputs  # the printed evaluation table
+  assert "4 logged intervals" in outputs  # trainer.read_history: num_steps=4, log_every=1
   assert read_json(workdir / "eval.json")["task"]["pattern_bits"] == 8
   assert (workdir / "checkpoints" / "4").is_dir()

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.tvae import data as data_lib
 
 
@@ -70,8 +71,10 @@ def test_digit_sequences_shape():
 
 
 def test_unknown_transform_names_the_key():
-  with pytest.raises(ValueError, match="config.data.transforms"):
+  with pytest.raises(ConfigError, match="data.transforms: unknown 'shear'"):
     data_lib.check_transforms("rotation,shear")
+  with pytest.raises(ConfigError, match="data.eval_transforms"):
+    data_lib.check_transforms("shear", "data.eval_transforms")
 
 
 def test_dsprite_sequences_step_one_factor_cyclically():
@@ -100,6 +103,7 @@ def test_idx_round_trip(tmp_path):
 
 
 def test_missing_files_say_how_to_get_them(tmp_path):
+  assert issubclass(data_lib.MissingDataError, UserError)  # one line through experiments.main
   with pytest.raises(data_lib.MissingDataError, match="experiments.make_mnist"):
     data_lib.load_digits("mnist", str(tmp_path), "train")
   with pytest.raises(data_lib.MissingDataError, match="dataset-fashion-mnist"):

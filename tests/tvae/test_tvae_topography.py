@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
+from learned_rules.common.errors import ConfigError
 from learned_rules.tvae import topography as topo_lib
 
 
@@ -67,7 +68,7 @@ def test_shift_pairs_t_c_with_next_frame_next_position():
 
 def test_vae_has_no_offsets_and_unknown_variant_fails():
   assert topo_lib.make_topography("vae", 2, 3, 1, 1).offsets == ()
-  with pytest.raises(ValueError, match="config.model.variant"):
+  with pytest.raises(ConfigError, match="model.variant='tvea'"):
     topo_lib.make_topography("tvea", 2, 3, 1, 1)
-  with pytest.raises(ValueError, match="cap_window"):
+  with pytest.raises(ConfigError, match="model.cap_window=2"):
     topo_lib.make_topography("tvae", 2, 3, 1, 2)

@@ -1,6 +1,6 @@
 """End-to-end TVAE runs on tiny configs with synthetic or procedural data."""
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from learned_rules.common.errors import ConfigError
 from learned_rules.tvae import train
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,15 +30,12 @@ TINY = [
 
 
 def load_config(name):
-  spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, "configs", f"{name}.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return importlib.import_module(f"configs.tvae.{name}").get_config()
 
 
 def test_experiments_main_runs_tvae_and_writes_metrics_and_pictures(tmp_path):
   workdir = tmp_path / "run"
-  command = [sys.executable, "-m", "experiments.main", "--config=configs/tvae_mnist.py"]
+  command = [sys.executable, "-m", "experiments.main", "--config=configs/tvae/mnist.py"]
   command += [f"--workdir={workdir}", *TINY]
   result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
@@ -75,7 +73,7 @@ def tiny(config, **changes):
 
 def test_dsprites_run_reports_capcorr(tmp_path):
   config = tiny(
-    load_config("tvae_dsprites"),
+    load_config("dsprites"),
     **{
       "data.dataset": "dsprites_procedural",
       "data.seq_len": 15,
@@ -96,7 +94,7 @@ def test_dsprites_run_reports_capcorr(tmp_path):
 
 def test_2d_torus_run_writes_samples(tmp_path):
   config = tiny(
-    load_config("tvae_mnist_2d"),
+    load_config("mnist_2d"),
     **{"data.seq_len": 1, "model.n_caps": 1, "model.cap_dim": 16, "model.time_window": 1},
   )
   result = train.train_and_evaluate(config, str(tmp_path))
@@ -107,38 +105,42 @@ def test_2d_torus_run_writes_samples(tmp_path):
 @pytest.mark.parametrize(
   "key,value,match",
   [
-    ("model.variant", "tvea", "config.model.variant"),
-    ("data.dataset", "cifar", "config.data.dataset"),
-    ("optimizer", "lion", "config.optimizer"),
-    ("data.transforms", "rotation,shear", "config.data.transforms"),
-    ("model.time_window", 40, "config.model.time_window"),
+    ("model.variant", "tvea", "model.variant='tvea'"),
+    ("data.dataset", "cifar", "data.dataset='cifar'"),
+    ("optimizer", "lion", "optimizer='lion'"),
+    ("data.transforms", "rotation,shear", "data.transforms"),
+    ("data.eval_transforms", "shear", "data.eval_transforms"),
+    ("model.time_window", 40, "model.time_window=40"),
+    ("model.cap_window", 2, "model.cap_window=2"),
+    ("checkpoint_every", 0, "checkpoint_every=0"),
   ],
 )
 def test_bad_config_values_name_the_key(key, value, match):
-  config = tiny(load_config("tvae_mnist"))
+  config = tiny(load_config("mnist"))
   config = tiny(config, **{key: value})
-  with pytest.raises(ValueError, match=match):
-    train.validate_config(config)
+  with pytest.raises(ConfigError, match=match):
+    train.validate(config)
 
 
 def test_every_tvae_config_is_valid():
-  names = [f[:-3] for f in os.listdir(os.path.join(REPO, "configs")) if f.startswith("tvae_")]
-  assert len(names) >= 8
+  directory = os.path.join(REPO, "configs", "tvae")
+  names = [f[:-3] for f in os.listdir(directory) if f.endswith(".py") and f != "__init__.py"]
+  assert len(names) >= 9
   for name in names:
     config = load_config(name)
     assert config.system == "tvae"
-    train.validate_config(config)
+    train.validate(config)
 
 
 @pytest.mark.parametrize(
   "flag,expected",
   [
     ("--config.data.data_dir=/nonexistent_mnist_dir", "python -m experiments.make_mnist"),
-    ("--config.model.variant=nope", "config.model.variant='nope'"),
+    ("--config.model.variant=nope", "model.variant='nope'"),
   ],
 )
 def test_missing_data_and_bad_values_are_one_clear_line_through_main(tmp_path, flag, expected):
-  command = [sys.executable, "-m", "experiments.main", "--config=configs/tvae_mnist.py"]
+  command = [sys.executable, "-m", "experiments.main", "--config=configs/tvae/mnist.py"]
   command += [f"--workdir={tmp_path}", flag]
   result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode != 0

@@ -1,0 +1,1 @@
+"""Topographic VAE configs (config.system = 'tvae'): mnist.py is the default, the rest modify it."""
