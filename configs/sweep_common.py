@@ -1,4 +1,7 @@
-"""Shared pieces of the sweep configs (experiments/sweep.py): the top level and a group."""
+"""Shared pieces of the sweep configs (experiments/sweep.py): the top level and a group.
+
+Run by `learned_rules.sweeps.runner`; the points of a group are `learned_rules.sweeps.grid.points`.
+"""
 
 import ml_collections
 
@@ -8,6 +11,9 @@ def sweep_config(name: str):
   config.name = name  # sweep name (records file and RESULTS.md sections)
   config.records = f"results/{name}.jsonl"  # one JSON record per point, appended
   config.params_dir = "results/params"  # meta-trained parameters, one file per trained rule
+  config.work_dir = f"runs/sweeps/{name}"  # one meta-training workdir per rule (checkpoints)
+  config.log_every = 50  # meta-steps between logged training metrics (the records' history)
+  config.checkpoint_every = 50  # meta-steps between checkpoints of a rule being trained
   config.machine = "2-core CPU, shared"  # written into every record ('' = detected)
   config.max_points = 0  # run at most this many new points (0 = all): budget in slices
   config.eval_hidden_bits = 16384  # aim for this many scored hidden bits per point
@@ -25,8 +31,8 @@ def sweep_config(name: str):
 
 def group(**values):
   g = ml_collections.ConfigDict()
-  g.rules = ("hebbian",)  # rules evaluated ('learned', 'frozen', 'lstm' are meta-trained first)
-  g.variants = ("",)  # config overrides per variant, 'rule.synapse_state_size=1,aggregation=sum'
+  g.rules = ("hebbian",)  # rules evaluated (those with meta-parameters are meta-trained first)
+  g.variants = ("",)  # remember-config overrides, 'rule.synapse_state_size=1,aggregation=sum'
   g.topologies = ("fully_connected",)  # topologies evaluated on
   g.sizes = (16,)  # D: visible bits
   g.loads = (0.125,)  # alpha = K / D (K rounded, at least 1)
@@ -42,6 +48,9 @@ def group(**values):
   g.train_learning_rate = 2e-3  # meta-trained rules: peak Adam learning rate
   g.train_max_seconds = 600.0  # meta-trained rules: stop training after this wall time
   g.seed = 0  # meta-trained rules: meta-parameter init and training stream
+  unknown = sorted(set(values) - set(g.keys()))
+  if unknown:
+    raise KeyError(f"sweep group: unknown keys {unknown}; expected some of {sorted(g.keys())}.")
   for key, value in values.items():
     g[key] = value
   return g

@@ -7,8 +7,10 @@ No meta-training: each point is one evaluation (about 1-5 s on a shared 2-core C
 sweep roughly 20-30 minutes). Gives K*(D) curves for D in {16, 32, 64, 128} (fully connected;
 sparse at 32, 64) against the spec's reference capacities, and the cue-fraction and delay
 difficulty axes at D = 32. Groups g_cued and h_cued_sparse repeat the capacity grid with the
-cue-weighted recall of `rules/cue_weighted.py` (free neurons' messages scaled by 0.25), which
-removes the plain rules' mixed fixed point at cue onset.
+cue-weighted rules hebbian_cued, storkey_cued, delta_cued of `rules/cue_weighted.py` (free
+neurons' messages scaled by rule.free_weight = 0.25), which removes the plain rules' mixed fixed
+point at cue onset. (Records written before those rules were registered spell them as the plain
+rule with the variant 'rule.free_weight=0.25'; the sweep counts them as done.)
 """
 
 from configs import sweep_common
@@ -32,11 +34,9 @@ def get_config():
   config.groups.e_delay = sweep_common.group(
     rules=rules, sizes=(32,), loads=(0.06, 0.125), delays=(0, 16)
   )
-  cued = ("rule.free_weight=0.25",)
-  config.groups.g_cued = sweep_common.group(
-    rules=rules, variants=cued, sizes=(16, 32, 64, 128), loads=LOADS
-  )
+  cued = ("hebbian_cued", "storkey_cued", "delta_cued")
+  config.groups.g_cued = sweep_common.group(rules=cued, sizes=(16, 32, 64, 128), loads=LOADS)
   config.groups.h_cued_sparse = sweep_common.group(
-    rules=rules, variants=cued, topologies=("sparse",), sizes=(32, 64), loads=LOADS
+    rules=cued, topologies=("sparse",), sizes=(32, 64), loads=LOADS
   )
   return config

@@ -8,7 +8,9 @@ at most 1500 meta-steps and a wall-time cap per rule: 360 s for the main rules, 
 topologies, 110 s (at most 1000 steps) for ablations and state sizes), then evaluated without
 retraining at loads alpha = K/D up to 0.5, at 2D, 4D and 8D and on other topologies. Expect a few
 minutes per trained rule; the learned rule should hold 0.99 hidden-bit accuracy at several times
-the Hebbian rule's K at D = 16 (RESULTS.md has what it reached).
+the Hebbian rule's K at D = 16 (RESULTS.md has what it reached). Each rule is meta-trained by the
+trainer of experiments/main.py in runs/sweeps/learned/<hash>/, checkpointed every 50 steps: a
+killed sweep, rerun, resumes that rule from its last checkpoint.
 """
 
 from configs import sweep_common

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from experiments import results
+from learned_rules.sweeps import report
 from tests.conftest import ROOT
 
 
@@ -35,9 +35,9 @@ def record(rule, k, acc, size=16, **extra):
 
 def test_capacity_is_the_last_k_before_the_first_failure():
   points = {k: record("x", k, a) for k, a in [(1, 1.0), (2, 0.995), (3, 0.98), (4, 0.999)]}
-  assert results.capacity(points, 0.99)[0] == 2
-  assert results.capacity(points, 0.97)[0] == 4
-  assert results.capacity({2: record("x", 2, 0.5)}, 0.99) == (0, None)
+  assert report.capacity(points, 0.99)[0] == 2
+  assert report.capacity(points, 0.97)[0] == 4
+  assert report.capacity({2: record("x", 2, 0.5)}, 0.99) == (0, None)
 
 
 def test_generate_from_synthetic_records(tmp_path):
@@ -51,11 +51,28 @@ def test_generate_from_synthetic_records(tmp_path):
   ]
   with open(tmp_path / "s.jsonl", "w") as f:
     f.write("\n".join(json.dumps(r) for r in rows) + "\n")
-  text = results.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
   assert "| learned | fully_connected | 16 | 16 | 1..4 (4 pts) | 3 | 0.188 |" in text
   assert "| 3.000 |" in text  # learned K* / Hebbian K*
   assert "2-core CPU, shared" in text
   assert (tmp_path / "capacity_vs_size.png").exists()
+
+
+@pytest.mark.parametrize(
+  "cued_rule, cued_variant", [("hebbian_cued", ""), ("hebbian", "rule.free_weight=0.25")]
+)
+def test_both_spellings_of_the_cued_hebbian_rule_are_its_baseline(
+  tmp_path, cued_rule, cued_variant
+):
+  cued = [record(cued_rule, k, a, variant=cued_variant) for k, a in [(1, 1.0), (2, 1.0), (3, 0.9)]]
+  rows = [record("hebbian", 1, 1.0), record("hebbian", 2, 0.9)] + cued
+  rows += [record("learned", k, 1.0) for k in (1, 2, 3, 4)]
+  with open(tmp_path / "s.jsonl", "w") as f:
+    f.write("\n".join(json.dumps(r) for r in rows) + "\n")
+  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  # learned K* = 4 (the grid's largest: '>=4'), Hebbian K* = 1, cue-weighted Hebbian K* = 2.
+  assert "learned K* = >=4, Hebbian K* = 1, ratio 4.00: reached; against the cue-weighted " in text
+  assert "Hebbian rule: ratio 2.00." in text
 
 
 def test_committed_results_regenerate_exactly(tmp_path):
@@ -71,6 +88,6 @@ def test_committed_results_regenerate_exactly(tmp_path):
   (tmp_path / "results").mkdir()
   for name in jsonl:
     shutil.copy(os.path.join(records_dir, name), tmp_path / "results" / name)
-  text = results.generate(str(tmp_path / "results"), str(tmp_path / "RESULTS.md"))
+  text = report.generate(str(tmp_path / "results"), str(tmp_path / "RESULTS.md"))
   with open(committed) as f:
     assert f.read() == text, "RESULTS.md is stale: run python -m experiments.results"
