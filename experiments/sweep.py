@@ -13,6 +13,9 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from experiments import cli
+from experiments.cli import USAGE_EXIT_CODE, fail
+
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a sweep config file.", lock_config=True)
 flags.mark_flags_as_required(["config"])
@@ -21,9 +24,7 @@ flags.mark_flags_as_required(["config"])
 TRAIN_OPTIONS = {}
 
 
-def fail(message: str, code: int = 1):
-  print(f"error: {message}", file=sys.stderr, flush=True)
-  sys.exit(code)
+parse_flags = cli.flags_parser(example="configs/sweep_handwritten.py")
 
 
 def main(argv):
@@ -38,10 +39,10 @@ def main(argv):
     logging.warning("%s", stop)
     sys.exit(trainer.INTERRUPTED_EXIT_CODE)
   except ConfigError as error:
-    fail(f"bad config: {error}", 2)
+    fail(f"bad config: {error}", USAGE_EXIT_CODE)
   except UserError as error:
     fail(str(error))
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import time
 
 import flax.serialization
@@ -34,6 +35,39 @@ def _quiet():
     yield
   finally:
     logging.set_verbosity(verbosity)
+
+
+def _is_late_read_callback(unraisable) -> bool:
+  """A tensorstore read finishing after orbax's event loop closed (see `_drop_late_reads`)."""
+  if unraisable.exc_type is not RuntimeError or unraisable.object is not None:
+    return False
+  if str(unraisable.exc_value) != "Event loop is closed":
+    return False
+  tb = unraisable.exc_traceback
+  return tb is not None and tb.tb_frame.f_code.co_name == "call_soon_threadsafe"
+
+
+def _drop_late_reads() -> None:
+  """Silences the tracebacks of reads still in flight when a damaged checkpoint's read failed.
+
+  orbax reads a checkpoint's arrays concurrently (tensorstore futures awaited on an event loop of
+  its own). When one read fails (a truncated file), orbax raises at once and closes that loop;
+  each read still in flight then posts its result to the closed loop from a tensorstore thread,
+  and Python prints the RuntimeError as an unraisable exception: dozens of `Event loop is closed`
+  tracebacks after the one warning that names the damaged checkpoint. Those results belong to the
+  checkpoint being set aside, so they are dropped; every other unraisable exception goes to the
+  previous hook. Installed once per process.
+  """
+  previous = sys.unraisablehook
+  if getattr(previous, "drops_late_checkpoint_reads", False):
+    return
+
+  def hook(unraisable):
+    if not _is_late_read_callback(unraisable):
+      previous(unraisable)
+
+  hook.drops_late_checkpoint_reads = True
+  sys.unraisablehook = hook
 
 
 class CheckpointMismatchError(UserError):
@@ -171,6 +205,7 @@ class Checkpointer:
     """
     expected_tree = to_host(template)
     expected = describe(expected_tree)
+    _drop_late_reads()
     while True:
       step = self.latest_step()
       if step is None:

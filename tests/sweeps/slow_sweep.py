@@ -14,4 +14,4 @@ from learned_rules.train import trainer
 if __name__ == "__main__":
   delay = float(os.environ.get("SLOW_SWEEP_STEP_DELAY_S", "0.4"))
   sweep.TRAIN_OPTIONS["debug"] = trainer.DebugHooks(step_delay_s=delay)
-  app.run(sweep.main)
+  app.run(sweep.main, flags_parser=sweep.parse_flags)

@@ -14,4 +14,4 @@ from learned_rules.train import trainer
 if __name__ == "__main__":
   delay = float(os.environ.get("SLOW_MAIN_STEP_DELAY_S", "0.4"))
   main.TRAIN_OPTIONS["debug"] = trainer.DebugHooks(step_delay_s=delay)
-  app.run(main.main)
+  app.run(main.main, flags_parser=main.parse_flags)
