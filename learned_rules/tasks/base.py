@@ -145,6 +145,25 @@ class Task(abc.ABC):
     raise NotImplementedError(f"{type(self).__name__} has no memory-location probe.")
 
 
+class BitTargetLoss:
+  """Mixin for tasks whose episodes have (T, V) `targets` in {0, 1} and a (T, V) `loss_mask`.
+
+  The loss is the sigmoid cross-entropy of the read-out logits against the target bits, summed
+  where the mask is 1 and averaged over the mask's count.
+  """
+
+  def supervision(self, episode):
+    return {"targets": episode.targets, "loss_mask": episode.loss_mask}
+
+  def loss_sum(self, logits, supervision) -> jax.Array:
+    return metrics.masked_cross_entropy_sum(
+      logits, supervision["targets"], supervision["loss_mask"]
+    )
+
+  def loss_count(self, episode) -> jax.Array:
+    return jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
+
+
 def model_inputs(task: Task, model, episodes) -> jax.Array:
   """A batch's external input in the form `model.run_episode` takes.
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from learned_rules import metrics
 from learned_rules.common.errors import ConfigError
-from learned_rules.tasks.base import Task
+from learned_rules.tasks.base import BitTargetLoss, Task
 
 MODES = ("auto", "hetero", "sequence")
 
@@ -129,7 +129,7 @@ def build_schedule(config) -> Schedule:
   )
 
 
-class RememberTask(Task):
+class RememberTask(BitTargetLoss, Task):
   """Samples remember episodes in JAX (jit- and vmap-friendly) for a fixed static layout."""
 
   def __init__(self, config):
@@ -242,18 +242,6 @@ class RememberTask(Task):
   def sequence_inputs(self, episode: Episode) -> jax.Array:
     """(T, V + 1): the visible bits and the store flag."""
     return jnp.concatenate([episode.inputs, episode.store_flags[:, None]], axis=-1)
-
-  def supervision(self, episode: Episode):
-    return {"targets": episode.targets, "loss_mask": episode.loss_mask}
-
-  def loss_sum(self, logits, supervision) -> jax.Array:
-    """Sigmoid cross-entropy of the read-out against the target bits, over the loss mask."""
-    return metrics.masked_cross_entropy_sum(
-      logits, supervision["targets"], supervision["loss_mask"]
-    )
-
-  def loss_count(self, episode: Episode) -> jax.Array:
-    return jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
 
   def recall_counts(self, logits, episode: Episode) -> dict:
     """Read at the last step of every active recall item (`metrics.bit_recall_counts`)."""

@@ -32,7 +32,7 @@ import numpy as np
 
 from learned_rules import metrics
 from learned_rules.common.errors import ConfigError
-from learned_rules.tasks.base import Task
+from learned_rules.tasks.base import BitTargetLoss, Task
 
 TEACHERS = ("linear", "two_layer")
 TEACHING_CHANNEL = 2  # the channel after the value and the store flag
@@ -102,7 +102,7 @@ def _is_int(value) -> bool:
   return isinstance(value, int) and not isinstance(value, bool)
 
 
-class TeacherTask(Task):
+class TeacherTask(BitTargetLoss, Task):
   """Samples teacher episodes in JAX (jit- and vmap-friendly) for a fixed static layout."""
 
   input_channels = 3  # value, store flag, teaching signal
@@ -249,18 +249,6 @@ class TeacherTask(Task):
     return jnp.concatenate([episode.inputs, episode.store_flags[:, None], episode.teaching], -1)
 
   # --- scoring ---------------------------------------------------------------------------------
-  def supervision(self, episode: Episode):
-    return {"targets": episode.targets, "loss_mask": episode.loss_mask}
-
-  def loss_sum(self, logits, supervision) -> jax.Array:
-    """Sigmoid cross-entropy of the read-out against the answer bits, over the loss mask."""
-    return metrics.masked_cross_entropy_sum(
-      logits, supervision["targets"], supervision["loss_mask"]
-    )
-
-  def loss_count(self, episode: Episode) -> jax.Array:
-    return jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
-
   def recall_counts(self, logits, episode: Episode) -> dict:
     """Answer bits read at the last step of every query; information counts the K stored pairs."""
     return metrics.bit_recall_counts(

@@ -11,8 +11,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
-import threading
 import time
 
 import flax.serialization
@@ -21,7 +19,7 @@ import numpy as np
 from absl import logging
 
 from learned_rules import evaluation, experiment
-from learned_rules.common import checkpointing, writers
+from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.train import meta, parallel
 
@@ -272,32 +270,6 @@ def evaluate_checkpoint(config, workdir: str) -> dict:
 
 
 # --- the loop ------------------------------------------------------------------------------------
-class StopRequest:
-  """Turns SIGINT/SIGTERM into a flag the loop checks after each step; a second one aborts."""
-
-  def __init__(self):
-    self.signal_name = None
-
-  def __call__(self, signum, frame):
-    if self.signal_name is not None:  # asked twice: stop now, without a checkpoint
-      signal.signal(signum, signal.SIG_DFL)
-      raise KeyboardInterrupt
-    self.signal_name = signal.Signals(signum).name
-    logging.warning("%s received: saving a checkpoint after this step.", self.signal_name)
-
-  @contextlib.contextmanager
-  def installed(self):
-    if threading.current_thread() is not threading.main_thread():
-      yield self
-      return
-    previous = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-      yield self
-    finally:
-      for s, handler in previous.items():
-        signal.signal(s, handler)
-
-
 def _first_nonfinite(values: dict):
   for name in meta.NONFINITE_QUANTITIES:
     if values[f"finite_{name}"] < 1.0:
@@ -346,7 +318,7 @@ class _Run:
       contextlib.closing(_checkpointer(self.config, self.workdir))
     )
     self.writer = None  # opened by `restore`, once metrics.jsonl is trimmed to the checkpoint
-    self.stop = stack.enter_context(StopRequest().installed())
+    self.stop = stack.enter_context(signals.StopRequest().installed())
     return self
 
   def __exit__(self, *exc):

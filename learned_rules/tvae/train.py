@@ -6,13 +6,10 @@ checkpoint in its workdir (rerun the same command after a crash, Ctrl-C or SIGTE
 and the noise after the resume are those of an uninterrupted run, so are the final numbers.
 """
 
-import contextlib
 import functools
 import json
 import math
 import os
-import signal
-import threading
 import time
 from typing import Any
 
@@ -23,7 +20,7 @@ import numpy as np
 import optax
 from absl import logging
 
-from learned_rules.common import checkpointing, writers
+from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.common.tracing import trace_guard
 from learned_rules.tvae import data as data_lib
@@ -225,32 +222,6 @@ class EpochOrders:
     return self._order
 
 
-class StopRequest:
-  """Turns SIGINT/SIGTERM into a flag the loop checks after each step; a second one aborts."""
-
-  def __init__(self):
-    self.signal_name = None
-
-  def __call__(self, signum, frame):
-    if self.signal_name is not None:  # asked twice: stop now, without a checkpoint
-      signal.signal(signum, signal.SIG_DFL)
-      raise KeyboardInterrupt
-    self.signal_name = signal.Signals(signum).name
-    logging.warning("%s received: saving a checkpoint after this step.", self.signal_name)
-
-  @contextlib.contextmanager
-  def installed(self):
-    if threading.current_thread() is not threading.main_thread():
-      yield self  # signal handlers can only be set from the main thread
-      return
-    previous = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-      yield self
-    finally:
-      for s, handler in previous.items():
-        signal.signal(s, handler)
-
-
 def checkpoint_record(state: TrainState, train_seconds: float) -> dict:
   """What a checkpoint holds: the train state and the seconds spent so far (for eval.json)."""
   return {"train_state": state, "train_seconds": np.asarray(train_seconds, np.float32)}
@@ -361,7 +332,7 @@ def train_and_evaluate(config, workdir: str, **options) -> dict:
       return result
 
     pending = []
-    stop = StopRequest()
+    stop = signals.StopRequest()
     with stop.installed():
       while step < total_steps:  # `step` counts the updates applied
         epoch, position = divmod(step, steps_per_epoch)
