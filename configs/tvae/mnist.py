@@ -24,6 +24,7 @@ def get_config():
   config.data.seq_len = 18  # S, frames per sequence
   config.data.transforms = "rotation,hue,scale"  # training sweeps, one chosen per sequence
   config.data.eval_transforms = "rotation,hue,scale"  # test sweeps ('rotation+hue': generalization)
+  config.data.channels = 3  # 3: digit in the red channel, hue shifts; 1: grey (the 2-D model)
   config.data.train_size = 0  # number of training base images used (0 = all)
   config.data.synthetic_size = 512  # base images per split for dataset=synthetic
 
@@ -34,6 +35,7 @@ def get_config():
   config.model.time_window = 13  # L, time offsets pooled by W, centred on 0 (13 of 2S=36)
   config.model.cap_window = 3  # K, capsule band width (odd); pools |e - d| <= (K - 1) / 2
   config.model.mu_init = 30.0  # initial value of the learnable shift μ in t = (z + μ)/...
+  config.model.epsilon = 1e-6  # ε in t = (z + μ) / sqrt(W(u²) + ε)
 
   config.optimizer = "sgd"  # sgd (momentum) | adam
   config.learning_rate = 1e-4  # step size

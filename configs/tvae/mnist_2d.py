@@ -17,8 +17,9 @@ def get_config():
   config.model.cap_window = 5  # 5 x 5 neighbourhood on the torus
   config.model.mu_init = 10.0  # μ starts at 10 for the 2-D model
   config.data.seq_len = 1  # single frames
-  config.data.transforms = "none"  # plain digits (in the red channel)
+  config.data.transforms = "none"  # plain digits
   config.data.eval_transforms = "none"  # plain digits at test time too
+  config.data.channels = 1  # grey, one channel: the reference colours only hue-swept MNIST
   config.batch_size = 128  # images per step
   config.num_epochs = 250  # passes over the training digits
   return config

@@ -28,6 +28,13 @@ TRANSFORMS = {
   "rotation+hue": (True, True, False),  # the generalization test
   "none": (False, False, False),  # identity frames (2-D model)
 }
+# Factors a transform holds at a set value instead of a random one from the sweep. The reference's
+# generalization test (AddDualTransformationDims in tvae/data/transforms.py) keeps scale at 1.0,
+# which is not one of the 18 sweep values; the 2-D model's data is the plain digit.
+FIXED_FACTORS = {
+  "rotation+hue": {"scale": 1.0},
+  "none": {"angle": 0.0, "hue": 0.0, "scale": 1.0},
+}
 
 # dSprites factor grid of the spec: 3 shapes, 5 scales, 15 orientations, 15 x 15 positions.
 DSPRITES_SIZES = {"shape": 3, "scale": 5, "orientation": 15, "x": 15, "y": 15}
@@ -35,6 +42,18 @@ DSPRITES_FACTORS = ("shape", "scale", "orientation", "x", "y")  # column order o
 DSPRITES_MOVING = ("x", "y", "orientation", "scale")  # factors a sequence may step through
 DSPRITES_SCALES = np.linspace(0.6, 1.0, 5)  # shape half-size = scale * 10 pixels
 DSPRITES_NPZ = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+# Which npz index each grid index takes, as the reference's DSpritesDataset (tvae/data/dsprites.py)
+# slices with `start:max_transform_len:speed`, max_transform_len = 30 in tvae/experiments: scale
+# 1:30:1 (5 of 6 sizes), orientation, x and y 0:30:2. Orientation indices 0..28 of 40 (a 40-point
+# linspace over [0, 2π]) are not a full turn, and positions 0..28 of 32 stop short of the edge.
+DSPRITES_NPZ_SIZES = {"shape": 3, "scale": 6, "orientation": 40, "x": 32, "y": 32}
+DSPRITES_NPZ_INDICES = {
+  "shape": np.arange(0, 3),
+  "scale": np.arange(1, 6),
+  "orientation": np.arange(0, 30, 2),
+  "x": np.arange(0, 30, 2),
+  "y": np.arange(0, 30, 2),
+}
 
 MNIST_FILES = {
   "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -90,8 +109,15 @@ def affine_warp(image: jnp.ndarray, angle_deg, scale) -> jnp.ndarray:
   return jnp.stack([warp(image[..., c]) for c in range(image.shape[-1])], axis=-1)
 
 
-def digit_frame(gray: jnp.ndarray, angle_deg, hue_deg, scale) -> jnp.ndarray:
-  """A grey (H, W) digit in the red channel, warped then hue shifted: (H, W, 3)."""
+def digit_frame(gray: jnp.ndarray, angle_deg, hue_deg, scale, channels: int = 3) -> jnp.ndarray:
+  """A grey (H, W) digit warped: in the red channel then hue shifted, (H, W, 3), or kept grey,
+  (H, W, 1), for channels=1 (hue_deg is then ignored).
+
+  The reference colours MNIST (To_Color in tvae/data/transforms.py) only when its colour set
+  has more than one value (tvae/data/mnist.py): the 2-D TVAE's data is grey, one channel.
+  """
+  if channels == 1:
+    return jnp.clip(affine_warp(gray[..., None], angle_deg, scale), 0.0, 1.0)
   rgb = jnp.stack([gray, jnp.zeros_like(gray), jnp.zeros_like(gray)], axis=-1)
   return jnp.clip(hue_shift(affine_warp(rgb, angle_deg, scale), hue_deg), 0.0, 1.0)
 
@@ -99,12 +125,17 @@ def digit_frame(gray: jnp.ndarray, angle_deg, hue_deg, scale) -> jnp.ndarray:
 # ----------------------------------------------------------------------------- MNIST sequences
 
 
-def check_transforms(names, key: str = "data.transforms") -> tuple[str, ...]:
-  """Comma-separated transform names -> tuple; ConfigError naming `key` for an unknown one."""
+def check_transforms(names, key: str = "data.transforms", channels: int = 3) -> tuple[str, ...]:
+  """Comma-separated transform names -> tuple; ConfigError naming `key` for an unknown one, or
+  for a hue sweep on grey (channels=1) frames, and naming data.channels unless it is 1 or 3."""
+  if channels not in (1, 3):
+    raise ConfigError(f"data.channels={channels!r}: expected 1 (grey) or 3 (colour)")
   names = tuple(n.strip() for n in names.split(",")) if isinstance(names, str) else tuple(names)
   for name in names:
     if name not in TRANSFORMS:
       raise ConfigError(f"{key}: unknown {name!r}; expected from {list(TRANSFORMS)}")
+    if channels == 1 and TRANSFORMS[name][1]:
+      raise ConfigError(f"{key}: {name!r} sweeps hue, which grey frames (data.channels=1) lack")
   return names
 
 
@@ -112,7 +143,7 @@ def digit_sequence_factors(key, seq_len: int, transforms: tuple[str, ...]):
   """Per-frame (angle, hue, scale) of one sequence and the index of the chosen transform.
 
   One transform is chosen uniformly; its factors sweep the 18 values cyclically from a random
-  start, the other factors stay at one random value.
+  start, the other factors stay at one random value (or at the transform's FIXED_FACTORS value).
   """
   key_pick, key_start, key_fixed = jax.random.split(key, 3)
   which = jax.random.randint(key_pick, (), 0, len(transforms))
@@ -121,18 +152,28 @@ def digit_sequence_factors(key, seq_len: int, transforms: tuple[str, ...]):
   fixed = jax.random.randint(key_fixed, (3,), 0, N_SWEEP)
   steps = jnp.arange(seq_len)
   index = jnp.where(sweeps[:, None], (starts[:, None] + steps) % N_SWEEP, fixed[:, None])
-  identity = jnp.asarray([n == "none" for n in transforms])[which]
-  angle = jnp.where(identity, 0.0, jnp.asarray(ROTATIONS_DEG, jnp.float32)[index[0]])
-  hue = jnp.where(identity, 0.0, jnp.asarray(HUES_DEG, jnp.float32)[index[1]])
-  scale = jnp.where(identity, 1.0, jnp.asarray(SCALES, jnp.float32)[index[2]])
-  return {"angle": angle, "hue": hue, "scale": scale, "transform": which}
+  factors = {}
+  for row, (factor, sweep) in enumerate(
+    (("angle", ROTATIONS_DEG), ("hue", HUES_DEG), ("scale", SCALES))
+  ):
+    value = jnp.asarray(sweep, jnp.float32)[index[row]]
+    fixed = [FIXED_FACTORS.get(n, {}).get(factor) for n in transforms]
+    if any(v is not None for v in fixed):
+      is_fixed = jnp.asarray([v is not None for v in fixed])[which]
+      fixed_value = jnp.asarray([0.0 if v is None else v for v in fixed], jnp.float32)[which]
+      value = jnp.where(is_fixed, fixed_value, value)
+    factors[factor] = value
+  return dict(factors, transform=which)
 
 
-def digit_sequences(key, images: jnp.ndarray, seq_len: int, transforms: tuple[str, ...]):
-  """Sequences (B, S, H, W, 3) from grey digits (B, H, W), and their per-frame factors."""
+def digit_sequences(
+  key, images: jnp.ndarray, seq_len: int, transforms: tuple[str, ...], channels: int = 3
+):
+  """Sequences (B, S, H, W, channels) from grey digits (B, H, W), and their per-frame factors."""
   keys = jax.random.split(key, images.shape[0])
   factors = jax.vmap(lambda k: digit_sequence_factors(k, seq_len, transforms))(keys)
-  frames_of = jax.vmap(digit_frame, in_axes=(None, 0, 0, 0))
+  frame = functools.partial(digit_frame, channels=channels)
+  frames_of = jax.vmap(frame, in_axes=(None, 0, 0, 0))
   frames = jax.vmap(frames_of)(images, factors["angle"], factors["hue"], factors["scale"])
   return frames, factors
 
@@ -143,13 +184,19 @@ def digit_sequences(key, images: jnp.ndarray, seq_len: int, transforms: tuple[st
 def render_dsprite(shape, scale_index, orientation_index, x_index, y_index, size: int = 64):
   """Procedural dSprites-like binary image (size, size) for one point of the factor grid.
 
-  Shapes: 0 square, 1 ellipse, 2 heart. Positions span pixels 12..52, orientation k·2π/15.
+  Shapes: 0 square, 1 ellipse, 2 heart. The grid values are the real npz's at
+  DSPRITES_NPZ_INDICES: orientation 2k of a 40-point linspace over [0, 2π] (k = 0..14, so
+  0..258°, not a full turn), position 2k of a 32-point linspace over [0, 1], drawn at pixels
+  12 + 40 · position (12..48.1).
   """
   half = jnp.asarray(DSPRITES_SCALES, jnp.float32)[scale_index] * 10.0 * size / 64.0
-  theta = orientation_index * (2.0 * jnp.pi / DSPRITES_SIZES["orientation"])
+  orientations = DSPRITES_NPZ_INDICES["orientation"] / (DSPRITES_NPZ_SIZES["orientation"] - 1)
+  theta = jnp.asarray(orientations * 2.0 * np.pi, jnp.float32)[orientation_index]
+  positions_x = DSPRITES_NPZ_INDICES["x"] / (DSPRITES_NPZ_SIZES["x"] - 1)
+  positions_y = DSPRITES_NPZ_INDICES["y"] / (DSPRITES_NPZ_SIZES["y"] - 1)
   span = size * 40.0 / 64.0
-  centre_x = size * 12.0 / 64.0 + x_index * span / (DSPRITES_SIZES["x"] - 1)
-  centre_y = size * 12.0 / 64.0 + y_index * span / (DSPRITES_SIZES["y"] - 1)
+  centre_x = size * 12.0 / 64.0 + jnp.asarray(positions_x, jnp.float32)[x_index] * span
+  centre_y = size * 12.0 / 64.0 + jnp.asarray(positions_y, jnp.float32)[y_index] * span
   yy, xx = jnp.meshgrid(jnp.arange(size) + 0.5, jnp.arange(size) + 0.5, indexing="ij")
   dx, dy = xx - centre_x, yy - centre_y
   a = (jnp.cos(theta) * dx + jnp.sin(theta) * dy) / half
@@ -211,13 +258,14 @@ def load_dsprites_table(data_dir: str) -> np.ndarray:
   with np.load(path, allow_pickle=True, encoding="latin1") as archive:
     images = archive["imgs"]
   # npz axes: colour 1, shape 3, scale 6, orientation 40 (0..2π inclusive), x 32, y 32.
-  images = images.reshape(1, 3, 6, 40, 32, 32, 64, 64)[0]
-  scales = np.arange(1, 6)
-  orientations = np.round(np.arange(15) * 39 / 15).astype(int)
-  positions = np.round(np.linspace(0, 31, 15)).astype(int)
+  images = images.reshape(1, *(DSPRITES_NPZ_SIZES[f] for f in DSPRITES_FACTORS), 64, 64)[0]
+  return np.ascontiguousarray(take_dsprites_grid(images), dtype=np.uint8)
+
+
+def take_dsprites_grid(images: np.ndarray) -> np.ndarray:
+  """The grid (3, 5, 15, 15, 15, ...) out of npz-shaped images (3, 6, 40, 32, 32, ...)."""
   # npz stores (x, y) as the last two latent axes; our grid is (..., x, y) too.
-  table = images[:, scales][:, :, orientations][:, :, :, positions][:, :, :, :, positions]
-  return np.ascontiguousarray(table, dtype=np.uint8)
+  return images[np.ix_(*(DSPRITES_NPZ_INDICES[f] for f in DSPRITES_FACTORS))]
 
 
 # ----------------------------------------------------------------------------- digit images

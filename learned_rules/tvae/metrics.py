@@ -80,44 +80,73 @@ def chance_equivariance_error(n_caps: int, cap_dim: int, seq_len: int) -> float:
 
 
 def estimate_rolls(reference: np.ndarray, capsules: np.ndarray) -> np.ndarray:
-  """Per-capsule roll k maximizing the circular cross-correlation of roll(reference, k) and
-  capsules; reference (n_caps, cap_dim), capsules (..., n_caps, cap_dim) -> (..., n_caps)."""
+  """Per-capsule roll k that carries `capsules` onto `reference`: the argmax over k of the
+  circular cross-correlation Σ_n reference[n] · capsules[(n - k) mod D], so k = r when
+  reference = roll(capsules, r). reference (..., n_caps, D), capsules (..., n_caps, D) ->
+  (..., n_caps); the first k wins a tie.
+
+  This is the reference's `periodic_corr(s[b, 0], s[b, i])` followed by `argmax(axis=1)`
+  (tvae/utils/losses.py: ifft(fft(x) · conj(fft(y))).real, whose entry k is Σ_n x[n + k] y[n]).
+  """
   cap_dim = reference.shape[-1]
-  rolls = np.stack([np.roll(reference, k, axis=-1) for k in range(cap_dim)])  # (K, caps, dim)
-  correlation = np.einsum("kcd,...cd->...ck", rolls, capsules)
+  rolls = np.stack([np.roll(capsules, k, axis=-1) for k in range(cap_dim)], axis=-1)
+  correlation = np.einsum("...cd,...cdk->...ck", reference, rolls)
   return np.argmax(correlation, axis=-1)
 
 
 def _mode(values: np.ndarray, n_bins: int) -> int:
+  """Most frequent value, the smallest on a tie (as scipy.stats.mode)."""
   return int(np.argmax(np.bincount(values, minlength=n_bins)))
 
 
-def capsule_correlation(capsules, moving, values, factor_names) -> dict[str, float]:
-  """CapCorr per moving factor: Pearson correlation of the estimated capsule roll with the
-  true factor value.
+def capsule_offsets(capsules, moving, values):
+  """One (estimated roll, true value) point per sequence, as the reference's `get_cap_offsets`
+  (tvae/utils/losses.py) forms them; sequences without a zero frame give none.
 
-  Args:
-    capsules: (B, S, n_caps, cap_dim) capsule activations.
-    moving: (B,) index into factor_names of the factor that changes in each sequence.
-    values: (B, S) that factor's value per frame.
-    factor_names: names of the possible moving factors.
+  For sequence b: Ω = the frames where the moving factor's index is 0; for each i in Ω, the roll
+  estimate is the mode over capsules of `estimate_rolls(frame 0, frame i)`; the truth is the
+  factor's index at frame 0; among several Ω (a factor with fewer values than frames) the
+  estimate closest to the truth is kept (the first on a tie).
+
+  Returns (moving, estimates, truths), each (B',) for the B' sequences with a zero frame.
   """
   capsules, moving, values = np.asarray(capsules), np.asarray(moving), np.asarray(values)
   cap_dim = capsules.shape[-1]
-  estimates = {name: [] for name in factor_names}
-  truths = {name: [] for name in factor_names}
+  kept, estimates, truths = [], [], []
   for b in range(capsules.shape[0]):
     zero_frames = np.flatnonzero(values[b] == 0)
     if zero_frames.size == 0:
       continue
-    reference = capsules[b, zero_frames[0]]
-    per_capsule = estimate_rolls(reference, capsules[b])  # (S, n_caps)
-    name = factor_names[int(moving[b])]
-    estimates[name].extend(_mode(row, cap_dim) for row in per_capsule)
-    truths[name].extend(values[b].tolist())
+    truth = int(values[b, 0])
+    per_capsule = estimate_rolls(capsules[b, :1], capsules[b, zero_frames])  # (|Ω|, n_caps)
+    candidates = [_mode(row, cap_dim) for row in per_capsule]
+    best = int(np.argmin([abs(truth - c) for c in candidates]))
+    kept.append(int(moving[b]))
+    estimates.append(candidates[best])
+    truths.append(truth)
+  return np.asarray(kept, int), np.asarray(estimates, float), np.asarray(truths, float)
+
+
+def capsule_correlation(capsules, moving, values, factor_names) -> dict[str, float]:
+  """CapCorr per moving factor, as the reference computes it: the Pearson correlation over
+  sequences of `capsule_offsets`' estimate and truth (one point per sequence).
+
+  A model whose capsules roll by one position per frame scores 1.0 on every factor (scale
+  included: the closest of its zero frames is kept); random capsules score about 0.1-0.2, not 0,
+  because a sequence starting at index 0 compares frame 0 with itself and scores exactly, and
+  the closest-of-several choice favours the truth. The reference computes it on the training
+  batches of an epoch (`train_epoch_dsprites`); we compute it on the test sequences.
+
+  Args:
+    capsules: (B, S, n_caps, cap_dim) capsule activations.
+    moving: (B,) index into factor_names of the factor that changes in each sequence.
+    values: (B, S) that factor's index per frame.
+    factor_names: names of the possible moving factors.
+  """
+  kept, estimates, truths = capsule_offsets(capsules, moving, values)
   result = {}
-  for name in factor_names:
-    est, true = np.asarray(estimates[name], float), np.asarray(truths[name], float)
+  for index, name in enumerate(factor_names):
+    est, true = estimates[kept == index], truths[kept == index]
     if est.size < 2 or est.std() == 0 or true.std() == 0:
       result[name] = float("nan")
     else:

@@ -13,13 +13,13 @@ import numpy as np
 
 from learned_rules.tvae import topography as topo_lib
 
-EPSILON = 1e-6  # added to W(u²) before the square root
+EPSILON = 1e-6  # added to W(u²) before the square root (the reference's dSprites L=0 uses 1e-3)
 PROB_CLIP = 1.2e-7  # Bernoulli probabilities are clipped to [PROB_CLIP, 1 - PROB_CLIP]
 LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _torch_uniform(fan_in: int):
-  """PyTorch's default Linear init: U(±1/sqrt(fan_in)) for weights and biases alike."""
+  """PyTorch's default conv/linear init: U(±1/sqrt(fan_in)) for weights and biases alike."""
   bound = 1.0 / math.sqrt(fan_in)
 
   def init(key, shape, dtype=jnp.float32):
@@ -28,14 +28,27 @@ def _torch_uniform(fan_in: int):
   return init
 
 
+def torch_fan_in(kernel_shape, transposed: bool) -> int:
+  """PyTorch's fan_in of one of the reference's layers, written as a (in, out) Dense kernel.
+
+  The reference's MLPs (tvae/models/mlp.py) are convolutions on 1 x 1 maps. Encoder: Conv2d,
+  whose weight (out, in, k, k) gives fan_in = in_channels · k² = the Dense input width.
+  Decoder: ConvTranspose2d, whose weight is stored (in, out, k, k), and PyTorch's
+  `_calculate_fan_in_and_fan_out` reads dim 1: fan_in = out_channels · k² = the Dense output width
+  (2D, 3D and C·H·W for the three decoder layers).
+  """
+  return kernel_shape[1] if transposed else kernel_shape[0]
+
+
 class TorchDense(nn.Module):
-  """nn.Dense with PyTorch's default initialization."""
+  """nn.Dense with PyTorch's default initialization of a Conv2d, or of a ConvTranspose2d."""
 
   features: int
+  transposed: bool = False  # ConvTranspose2d's fan_in (the output width), see torch_fan_in
 
   @nn.compact
   def __call__(self, x):
-    init = _torch_uniform(x.shape[-1])
+    init = _torch_uniform(torch_fan_in((x.shape[-1], self.features), self.transposed))
     return nn.Dense(self.features, kernel_init=init, bias_init=init)(x)
 
 
@@ -54,16 +67,16 @@ class GaussianEncoder(nn.Module):
 
 
 class BernoulliDecoder(nn.Module):
-  """D -> 2D -> 3D -> P logits."""
+  """D -> 2D -> 3D -> P logits, initialized as the reference's ConvTranspose2d layers."""
 
   latent_dim: int
   n_pixels: int
 
   @nn.compact
   def __call__(self, t):
-    h = nn.relu(TorchDense(2 * self.latent_dim)(t))
-    h = nn.relu(TorchDense(3 * self.latent_dim)(h))
-    return TorchDense(self.n_pixels)(h)
+    h = nn.relu(TorchDense(2 * self.latent_dim, transposed=True)(t))
+    h = nn.relu(TorchDense(3 * self.latent_dim, transposed=True)(h))
+    return TorchDense(self.n_pixels, transposed=True)(h)
 
 
 class TopographicVAE(nn.Module):
@@ -72,6 +85,7 @@ class TopographicVAE(nn.Module):
   topography: topo_lib.Topography
   n_pixels: int
   mu_init: float = 30.0
+  epsilon: float = EPSILON  # t = (z + μ) / sqrt(W(u²) + epsilon)
 
   def setup(self):
     dim = self.topography.latent_dim
@@ -94,7 +108,7 @@ class TopographicVAE(nn.Module):
     if not self.topography.uses_u:
       return z
     variance = topo_lib.apply_w(self.topography, jnp.square(u))
-    return (z + self.mu) / jnp.sqrt(variance + EPSILON)
+    return (z + self.mu) / jnp.sqrt(variance + self.epsilon)
 
   def decode(self, t):
     return self.decoder(t)
@@ -154,7 +168,8 @@ def negative_elbo(params, model: TopographicVAE, x, key):
 
 
 def init_params(key, model: TopographicVAE, seq_len: int):
-  """Parameters for sequences of length seq_len, PyTorch-default initialized.
+  """Parameters for sequences of length seq_len, initialized as PyTorch initializes the
+  reference's layers (encoder Conv2d, decoder ConvTranspose2d: see torch_fan_in).
 
   Same distribution as `model.init` (the TorchDense initializers) but drawn with numpy on the
   host from a seed taken from `key`: compiling the init graph costs seconds on CPU.
@@ -164,14 +179,18 @@ def init_params(key, model: TopographicVAE, seq_len: int):
   shapes = jax.eval_shape(model.init, key, x, noise, noise)
   rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
 
-  def fill(tree):
+  def fill(tree, transposed=False):
     if "kernel" in tree:  # one Dense layer: weights and bias share the bound 1/sqrt(fan_in)
-      bound = 1.0 / math.sqrt(tree["kernel"].shape[0])
+      bound = 1.0 / math.sqrt(torch_fan_in(tree["kernel"].shape, transposed))
       return {
         name: jnp.asarray(rng.uniform(-bound, bound, leaf.shape), leaf.dtype)
         for name, leaf in tree.items()
       }
-    return {name: fill(sub) if isinstance(sub, dict) else sub for name, sub in tree.items()}
+    return {
+      # Every layer under the `decoder` submodule is one of the reference's ConvTranspose2d.
+      name: fill(sub, transposed or name == "decoder") if isinstance(sub, dict) else sub
+      for name, sub in tree.items()
+    }
 
   params = fill(shapes)
   if model.topography.uses_u:

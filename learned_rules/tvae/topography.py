@@ -3,6 +3,11 @@
 Every variant is a list of offsets. For a sequence of u² with shape (S, n_caps, *cap_shape),
 `W(u²)[t, cap, c] = Σ_(d, e) u²[(t + d) mod S, cap, (c + e) mod cap_shape]` over the variant's
 offsets (d, e), circular in time and in capsule position; capsules never mix.
+
+The offsets are those of the authors' PyTorch code (github.com/akandykeller/TopographicVAE),
+where W is a circular `F.pad` followed by a fixed all-ones or banded `ConvTranspose3d` over
+(time, capsule position, 1) in `tvae/containers/grouper.py`. tests/tvae/test_tvae_topography.py
+rebuilds that pad + transposed-convolution arithmetic in numpy and compares the matrices.
 """
 
 import dataclasses
@@ -54,13 +59,24 @@ def make_topography(
 
   Args:
     variant: 'vae' (no W), 'bubble' (stationary window over time x capsule position),
-      'tvae' (shifted band: |e - d| <= K_off, so (t, c) pools with (t+1, c+1), ...; time_window=1
-      is TVAE L=0), 'tvae_2d' (one sqrt(cap_dim) x sqrt(cap_dim) torus per capsule, a
-      cap_window x cap_window circular neighbourhood, no time pooling).
+      'tvae' (shifted band, see below; time_window=1 is TVAE L=0), 'tvae_2d' (one
+      sqrt(cap_dim) x sqrt(cap_dim) torus per capsule, a cap_window x cap_window circular
+      neighbourhood, no time pooling).
     n_caps: number of capsules.
     cap_dim: units per capsule.
     time_window: number of time offsets L (centred around 0).
     cap_window: capsule band width K (odd); K_off = (K - 1) // 2.
+
+  The reference's groupers, per variant (tvae/containers/grouper.py, kernels from
+  tvae/experiments/*.py):
+  - 'bubble' and 'tvae' with time_window=1 (L=0): `Stationary_Capsules_1d`, an all-ones
+    (L, K, 1) kernel: offsets (d, e) for every d in the time window and |e| <= K_off.
+  - 'tvae' with time_window=L > 1: `Chi_Squared_Capsules_from_Gaussian_1d`, a square (L, L, 1)
+    kernel whose (time, capsule) slice is the band |i - j| <= K_off of an L x L matrix
+    (`triu(ones, -K_off) * its transpose`). Time and capsule offsets both run over the same
+    window D (-6..6 for L=13; -8..9 for L=18, the `pad_fix` of even kernels), so the band is cut
+    at the kernel's edges: 3L - 2 terms for K=3 (13, 37, 52 for L = 5, 13, 18), not L·K.
+  - 'tvae_2d': `Chi_Squared_from_Gaussian_2d`, an all-ones (K, K, 1) kernel on the torus.
   """
   if variant not in VARIANTS:
     raise ConfigError(f"model.variant={variant!r}: expected one of {VARIANTS}")
@@ -74,8 +90,10 @@ def make_topography(
   if variant == "bubble":
     offsets = tuple((d, e) for d in times for e in caps)
     return Topography(variant, n_caps, (cap_dim,), offsets)
-  if variant == "tvae":
-    offsets = tuple((d, d + e) for d in times for e in caps)
+  if variant == "tvae" and time_window == 1:  # L=0: the reference's (1, K, 1) stationary kernel
+    return Topography(variant, n_caps, (cap_dim,), tuple((0, e) for e in caps))
+  if variant == "tvae":  # (d, j) with d, j in the same window and |d - j| <= K_off
+    offsets = tuple((d, j) for d in times for j in times if abs(d - j) <= k_off)
     return Topography(variant, n_caps, (cap_dim,), offsets)
   side = int(round(cap_dim**0.5))
   if side * side != cap_dim:

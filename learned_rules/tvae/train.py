@@ -79,8 +79,10 @@ def validate(config) -> None:
   m = config.model
   topo_lib.make_topography(m.variant, m.n_caps, m.cap_dim, m.time_window, m.cap_window)
   if config.data.dataset in DIGIT_DATASETS:
-    data_lib.check_transforms(config.data.transforms, "data.transforms")
-    data_lib.check_transforms(config.data.eval_transforms, "data.eval_transforms")
+    data_lib.check_transforms(config.data.transforms, "data.transforms", config.data.channels)
+    data_lib.check_transforms(
+      config.data.eval_transforms, "data.eval_transforms", config.data.channels
+    )
 
 
 class SequenceSource:
@@ -95,7 +97,7 @@ class SequenceSource:
         data_lib.load_digits, data.dataset, data.data_dir, synthetic_size=data.synthetic_size
       )
       self.train_items, self.eval_items = load("train"), load("test")
-      self.frame_shape = (*self.train_items.shape[1:], 3)
+      self.frame_shape = (*self.train_items.shape[1:], data.channels)
       self.kind = "digits"
       self.train_transforms = data_lib.check_transforms(data.transforms, "data.transforms")
       self.eval_transforms = data_lib.check_transforms(data.eval_transforms, "data.eval_transforms")
@@ -117,7 +119,9 @@ class SequenceSource:
     """(B, S, P) frames and their factors."""
     if self.kind == "digits":
       transforms = self.eval_transforms if evaluation else self.train_transforms
-      frames, factors = data_lib.digit_sequences(key, items, self.seq_len, transforms)
+      frames, factors = data_lib.digit_sequences(
+        key, items, self.seq_len, transforms, self.frame_shape[-1]
+      )
     else:
       frames, factors = data_lib.dsprite_sequences(key, items, self.seq_len, table)
     return frames.reshape(*frames.shape[:2], -1), factors
@@ -126,7 +130,7 @@ class SequenceSource:
 def make_model(config, n_pixels: int) -> model_lib.TopographicVAE:
   m = config.model
   topography = topo_lib.make_topography(m.variant, m.n_caps, m.cap_dim, m.time_window, m.cap_window)
-  return model_lib.TopographicVAE(topography, n_pixels, m.mu_init)
+  return model_lib.TopographicVAE(topography, n_pixels, m.mu_init, m.epsilon)
 
 
 def make_optimizer(config) -> optax.GradientTransformation:

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy import stats
 
 from learned_rules.tvae import data as data_lib
 from learned_rules.tvae import metrics as metrics_lib
@@ -36,7 +37,7 @@ def test_equivariance_error_of_random_capsules_is_the_chance_level():
   assert abs(measured - chance) / chance < 0.01
 
 
-def test_capcorr_is_one_for_perfectly_rolling_capsules():
+def test_capcorr_is_one_for_capsules_rolled_by_the_factor_value():
   rng = np.random.default_rng(1)
   n_seq, seq_len = 40, 15
   moving = rng.integers(0, 4, n_seq)
@@ -47,6 +48,89 @@ def test_capcorr_is_one_for_perfectly_rolling_capsules():
   capcorr = metrics_lib.capsule_correlation(capsules, moving, values, data_lib.DSPRITES_MOVING)
   for name in data_lib.DSPRITES_MOVING:
     assert capcorr[name] == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------- CapCorr as the reference has it
+
+
+def reference_capcorr(capsules, labels):
+  """CapCorr per factor column, transcribed from the reference's `get_cap_offsets` and
+  `periodic_corr` (tvae/utils/losses.py) and the np.corrcoef of `train_epoch_dsprites`
+  (tvae/utils/train_loops.py). labels: (B, S, 5) factor indices, as DSpritesDataset returns them.
+
+  Returns ({column: [(estimate, truth), ...]}, {column: Pearson r}).
+  """
+  transform_idxs = np.argmax(np.abs(labels[:, 0] - labels[:, 1]), axis=1)
+  points = {}
+  for b in range(capsules.shape[0]):
+    column = int(transform_idxs[b])
+    t0 = np.where(labels[b, :, column] == 0)[0]
+    cos, tos, diffs = [], [], []
+    for i in t0:
+      pcc = np.fft.ifft(np.fft.fft(capsules[b, 0]) * np.fft.fft(capsules[b, i]).conj()).real
+      max_pcc_locs = np.argmax(pcc, axis=1)
+      cos.append(int(stats.mode(max_pcc_locs, keepdims=False).mode))
+      tos.append(int(labels[b, 0, column]))
+      diffs.append(abs(tos[-1] - cos[-1]))
+    offset_idx = int(np.argmin(diffs))
+    points.setdefault(column, []).append((cos[offset_idx], tos[offset_idx]))
+  corr = {c: float(np.corrcoef(np.asarray(p, float).T)[0, 1]) for c, p in points.items()}
+  return points, corr
+
+
+def dsprites_labels(rng, n_seq, seq_len=15):
+  """(B, S, 5) factor indices of sequences where one factor steps +1 (cyclic) per frame, the
+  moving factor's index into DSPRITES_MOVING and its values (B, S)."""
+  names, sizes = data_lib.DSPRITES_FACTORS, data_lib.DSPRITES_SIZES
+  base = rng.integers(0, [sizes[f] for f in names], size=(n_seq, len(names)))
+  moving = rng.integers(0, len(data_lib.DSPRITES_MOVING), n_seq)
+  labels = np.repeat(base[:, None], seq_len, axis=1)
+  for b in range(n_seq):
+    column = names.index(data_lib.DSPRITES_MOVING[moving[b]])
+    labels[b, :, column] = (base[b, column] + np.arange(seq_len)) % sizes[names[column]]
+  columns = [names.index(data_lib.DSPRITES_MOVING[m]) for m in moving]
+  return labels, moving, labels[np.arange(n_seq), :, columns]
+
+
+def ours_by_column(capcorr):
+  return {data_lib.DSPRITES_FACTORS.index(k): v for k, v in capcorr.items()}
+
+
+def test_capcorr_of_a_frame_rolling_model_is_one_on_every_factor():
+  """Capsules that roll one position per frame (the shifted W's pattern): 1.0 everywhere, scale
+  included, since the reference keeps the zero frame closest to the truth."""
+  rng = np.random.default_rng(2)
+  labels, moving, values = dsprites_labels(rng, 200)
+  capsules = rolling_capsules(200, 15, 15, 15, np.tile(np.arange(15), (200, 1)), seed=3)
+  _, reference = reference_capcorr(capsules, labels)
+  ours = metrics_lib.capsule_correlation(capsules, moving, values, data_lib.DSPRITES_MOVING)
+  assert sorted(reference) == [1, 2, 3, 4]  # scale, orientation, x, y
+  for column, r in ours_by_column(ours).items():
+    assert reference[column] == pytest.approx(1.0)
+    assert r == pytest.approx(1.0)
+
+
+def test_capcorr_points_and_values_equal_the_reference_on_random_capsules():
+  rng = np.random.default_rng(4)
+  labels, moving, values = dsprites_labels(rng, 2000)
+  capsules = rng.normal(size=(2000, 15, 15, 15))  # the spec's dSprites capsules
+  points, reference = reference_capcorr(capsules, labels)
+  kept, estimates, truths = metrics_lib.capsule_offsets(capsules, moving, values)
+  assert kept.size == 2000  # with S = 15, every sequence has a frame at index 0
+  for column, pairs in points.items():
+    index = data_lib.DSPRITES_MOVING.index(data_lib.DSPRITES_FACTORS[column])
+    ours = np.stack([estimates[kept == index], truths[kept == index]], axis=1)
+    np.testing.assert_array_equal(ours, np.asarray(pairs, float))
+  ours = ours_by_column(
+    metrics_lib.capsule_correlation(capsules, moving, values, data_lib.DSPRITES_MOVING)
+  )
+  for column, r in reference.items():
+    assert ours[column] == pytest.approx(r, abs=1e-12)
+  # Chance is not 0: a sequence starting at index 0 compares frame 0 with itself, and for scale
+  # (5 values, 3 zero frames in 15) the closest of three estimates is kept.
+  for column in (2, 3, 4):  # orientation, x, y
+    assert 0.0 < reference[column] < 0.3
+  assert 0.3 < reference[1] < 0.8  # scale
 
 
 def tiny_model(variant="tvae"):

@@ -146,3 +146,19 @@ def test_missing_data_and_bad_values_are_one_clear_line_through_main(tmp_path, f
   assert result.returncode != 0
   assert expected in result.stderr
   assert "Traceback" not in result.stderr
+
+
+def test_configs_follow_the_reference_experiments():
+  """ε, channels and test transforms of tvae/experiments/*.py in the authors' code."""
+  for name in ("mnist", "mnist_l0", "mnist_bubble", "mnist_2d", "dsprites"):
+    assert load_config(name).model.epsilon == 1e-6
+  dsprites_l0 = load_config("dsprites_l0")  # tvae_L0_dsprites.py: Stationary (1, 3, 1), eps=1e-3
+  assert dsprites_l0.model.epsilon == 1e-3
+  model = train.make_model(dsprites_l0, 64 * 64)
+  assert model.epsilon == 1e-3 and set(model.topography.offsets) == {(0, -1), (0, 0), (0, 1)}
+  assert load_config("mnist").data.channels == 3
+  two_d = load_config("mnist_2d")  # tvae_2d_mnist.py: colour set "0", so no To_Color
+  assert two_d.data.channels == 1
+  source = train.SequenceSource(tiny(two_d, **{"data.seq_len": 1}))
+  assert source.frame_shape == (28, 28, 1) and source.n_pixels == 784
+  assert load_config("mnist_generalization").data.eval_transforms == "rotation+hue"
