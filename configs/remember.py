@@ -4,8 +4,10 @@ r"""Default: meta-learn a rule that stores and recalls random patterns in a smal
 
 32 visible neurons, fully connected (992 synapses), K in [4, 8] patterns per episode, half the bits
 hidden in each cue. On a 2-core CPU it finishes in under 10 minutes and the learned rule should
-reach >= 0.95 hidden-bit accuracy at K = 8, where the Hebbian rule on the same episodes is far
-lower (README.md has the measured table).
+reach >= 0.95 hidden-bit accuracy at K = 8, where plain Hebbian on the same episodes is far lower
+(0.84); the strongest hand-written baseline, cue-weighted Storkey, is higher still (0.98). The
+evaluation reports Hebbian, Storkey and delta, plain and cue-weighted, and the oracle on the same
+episodes (README.md has the measured table).
 """
 
 import ml_collections
@@ -66,6 +68,7 @@ def get_config():
   train.schedule = "cosine"  # after warm-up: 'cosine' decay to 10% or 'constant'
   train.grad_clip_norm = 1.0  # global-norm gradient clipping
   train.remat = True  # rematerialize the scan body in the backward pass (memory for compute)
+  train.remat_every = 1  # with remat: keep the state every k online steps (1: every step)
   train.log_every = 50  # steps between console/TensorBoard/metrics.jsonl lines
   train.checkpoint_every = 100  # steps between checkpoints (one is also saved at the end)
   train.checkpoints_to_keep = 3  # the most recent checkpoints kept in <workdir>/checkpoints
@@ -78,7 +81,14 @@ def get_config():
   evaluation.num_episodes = 512  # held-out episodes per rule
   evaluation.batch_size = 128  # episodes per evaluation batch
   evaluation.k = -1  # patterns per evaluation episode; -1 means task.k_max
-  evaluation.baselines = ("hebbian", "hebbian_cued")  # hand-written rules on the same episodes
+  evaluation.baselines = (  # hand-written rules on the same episodes (the oracle is always run)
+    "hebbian",
+    "hebbian_cued",
+    "storkey",
+    "storkey_cued",
+    "delta",
+    "delta_cued",
+  )
   evaluation.output = ""  # report file name in the workdir; '' means eval.json
 
   config.distributed = distributed = ml_collections.ConfigDict()

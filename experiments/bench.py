@@ -1,160 +1,72 @@
-r"""Engine benchmark: compile time, synapse updates per second, meta-step time and memory.
+r"""Engine benchmark: the machine's matmul and tanh limits beside the engine, and memory vs T.
 
-  python -m experiments.bench                      # table, sizes 16..256 fully connected
-  python -m experiments.bench --json --sizes=32,64 # the same as JSON
+  nice -n 5 python -m experiments.bench                       # tables, N = 32..256, 3 topologies
+  python -m experiments.bench --sizes=16 --repeats=1 --memory_size=0 --json=/tmp/bench.json
 
-For each N (D = N visible neurons, fully connected, the default rule sizes), an episode of K=4
-patterns with the default timing. Times are medians over --repeats runs after compilation.
+Per topology and N: FLOPs per synapse update (XLA's cost analysis), forward and meta-step times,
+the fraction of the matmul (and matmul-plus-tanh) limit measured in the same process; then
+meta-step memory against episode length for several train.remat_every policies. The logic and
+the definitions are in learned_rules/bench.py.
 """
 
-import json
-import resource
-import statistics
-import sys
-import time
-
-import jax
 from absl import app, flags
 
-from configs import remember
-from learned_rules import experiment as experiment_lib
-from learned_rules.dynamics import run_batch
-from learned_rules.tasks import model_inputs
-from learned_rules.train import meta
+from experiments.cli import USAGE_EXIT_CODE, fail
+from learned_rules import bench
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("sizes", ["16", "32", "64", "128", "256"], "Numbers of neurons N.")
-flags.DEFINE_integer("batch", 8, "Episodes per batch.")
-flags.DEFINE_integer("k", 4, "Patterns per episode.")
-flags.DEFINE_integer("repeats", 5, "Timed runs per measurement (median reported).")
-flags.DEFINE_bool("json", False, "Print JSON instead of a table.")
+_DEFAULT = bench.Options()
+flags.DEFINE_list("sizes", [str(n) for n in _DEFAULT.sizes], "Numbers of neurons N.")
+flags.DEFINE_list("topologies", list(_DEFAULT.topologies), "Topologies measured.")
+flags.DEFINE_integer("batch", _DEFAULT.batch, "Episodes per forward and meta-step.")
+flags.DEFINE_integer("k", _DEFAULT.k, "Patterns per episode of the size sweep (K=4: T=26).")
+flags.DEFINE_integer("repeats", _DEFAULT.repeats, "Timed runs per measurement (medians).")
+flags.DEFINE_integer("memory_size", _DEFAULT.memory_size, "N of the memory-vs-T study; 0 skips.")
+flags.DEFINE_list(
+  "episode_lengths", [str(t) for t in _DEFAULT.episode_lengths], "T values of that study."
+)
+flags.DEFINE_list(
+  "remat_every", [str(k) for k in _DEFAULT.remat_every], "train.remat_every policies compared."
+)
+flags.DEFINE_integer("matmul_size", _DEFAULT.matmul_size, "Side of the limit's f32 matmul.")
+flags.DEFINE_integer(
+  "tanh_elements", _DEFAULT.tanh_elements, "Length of the limit's tanh vector (64 passes)."
+)
+flags.DEFINE_string("json", "", "Also write the whole report as JSON to this path.")
 
 
-def _config(n: int):
-  config = remember.get_config()
-  with config.unlocked():
-    config.task.pattern_bits = n
-    config.task.k_min = config.task.k_max = FLAGS.k
-    config.train.batch_size = FLAGS.batch
-  return config
-
-
-def _median_seconds(fn, *args) -> float:
-  times = []
-  for _ in range(FLAGS.repeats):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - start)
-  return statistics.median(times)
-
-
-def _memory_bytes(compiled) -> int | None:
-  """XLA's own estimate of the program's peak: arguments + outputs + temporaries."""
+def _ints(values, flag: str) -> tuple[int, ...]:
   try:
-    analysis = compiled.memory_analysis()
-    return int(
-      analysis.argument_size_in_bytes + analysis.output_size_in_bytes + analysis.temp_size_in_bytes
-    )
-  except Exception:  # some backends do not report it
-    return None
-
-
-def bench_size(n: int) -> dict:
-  config = _config(n)
-  experiment = experiment_lib.build(config)
-  network = experiment.model("learned")
-  task = experiment.task
-  params = network.init_params(jax.random.PRNGKey(0))
-  batch = task.sample_batch(jax.random.PRNGKey(1), FLAGS.batch, FLAGS.k, FLAGS.k)
-  episodes = model_inputs(task, network, batch)
-
-  forward = jax.jit(lambda p, r, e: run_batch(network, p, r, e, remat=False))
-  start = time.perf_counter()
-  forward_compiled = forward.lower(params, jax.random.PRNGKey(2), episodes).compile()
-  forward_compile_s = time.perf_counter() - start
-  forward_s = _median_seconds(forward_compiled, params, jax.random.PRNGKey(2), episodes)
-
-  optimizer = meta.make_optimizer(config.train)
-  loss_fn = meta.make_loss_fn(network, task, config)
-  train_step = meta.make_train_step(loss_fn, optimizer, max_traces=1)
-  state = meta.init_train_state(network, optimizer, config.seed)
-  start = time.perf_counter()
-  step_compiled = train_step.lower(state).compile()
-  meta_compile_s = time.perf_counter() - start
-  times = []
-  for _ in range(FLAGS.repeats):
-    begin = time.perf_counter()
-    state, step_metrics = step_compiled(state)
-    jax.block_until_ready(step_metrics)
-    times.append(time.perf_counter() - begin)
-
-  synapse_updates = FLAGS.batch * task.length * experiment.topology.num_synapses
-  return {
-    "num_neurons": n,
-    "num_synapses": experiment.topology.num_synapses,
-    "episode_steps": task.length,
-    "batch": FLAGS.batch,
-    "forward_compile_s": forward_compile_s,
-    "forward_s": forward_s,
-    "synapse_updates_per_s": synapse_updates / forward_s,
-    "meta_step_compile_s": meta_compile_s,
-    "meta_step_s": statistics.median(times),
-    "forward_memory_bytes": _memory_bytes(forward_compiled),
-    "meta_step_memory_bytes": _memory_bytes(step_compiled),
-  }
+    return tuple(int(v) for v in values)
+  except ValueError:
+    fail(f"--{flag}={','.join(values)}: expected comma-separated integers.", USAGE_EXIT_CODE)
 
 
 def main(argv):
   del argv
-  results = []
-  for size in FLAGS.sizes:
-    results.append(bench_size(int(size)))
-    if not FLAGS.json:
-      print(f"measured N={size}", file=sys.stderr, flush=True)
-  peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-  report = {
-    "device": str(jax.devices()[0].device_kind),
-    "backend": jax.default_backend(),
-    "repeats": FLAGS.repeats,
-    "process_peak_rss_bytes": peak_rss,
-    "sizes": results,
-  }
+  from learned_rules.common.errors import ConfigError
+  from learned_rules.common.writers import write_json
+
+  options = bench.Options(
+    sizes=_ints(FLAGS.sizes, "sizes"),
+    topologies=tuple(FLAGS.topologies),
+    batch=FLAGS.batch,
+    k=FLAGS.k,
+    repeats=FLAGS.repeats,
+    memory_size=FLAGS.memory_size,
+    episode_lengths=_ints(FLAGS.episode_lengths, "episode_lengths"),
+    remat_every=_ints(FLAGS.remat_every, "remat_every"),
+    matmul_size=FLAGS.matmul_size,
+    tanh_elements=FLAGS.tanh_elements,
+  )
+  try:
+    bench.validate(options)
+  except ConfigError as error:
+    fail(str(error), USAGE_EXIT_CODE)
+  report = bench.run(options)
+  print(bench.format_report(report), flush=True)
   if FLAGS.json:
-    print(json.dumps(report, indent=2))
-    return
-  mib = lambda b: f"{b / 2**20:.1f}" if b is not None else "-"
-  print(
-    f"backend={report['backend']} device={report['device']} batch={FLAGS.batch} "
-    f"K={FLAGS.k} median of {FLAGS.repeats}"
-  )
-  header = (
-    "N",
-    "synapses",
-    "T",
-    "compile_fwd_s",
-    "fwd_s",
-    "syn_upd/s",
-    "compile_meta_s",
-    "meta_step_s",
-    "fwd_MiB",
-    "meta_MiB",
-  )
-  print("".join(f"{h:>15}" for h in header))
-  for r in results:
-    row = (
-      r["num_neurons"],
-      r["num_synapses"],
-      r["episode_steps"],
-      f"{r['forward_compile_s']:.2f}",
-      f"{r['forward_s']:.4f}",
-      f"{r['synapse_updates_per_s']:.3g}",
-      f"{r['meta_step_compile_s']:.2f}",
-      f"{r['meta_step_s']:.4f}",
-      mib(r["forward_memory_bytes"]),
-      mib(r["meta_step_memory_bytes"]),
-    )
-    print("".join(f"{str(c):>15}" for c in row))
-  print(f"process peak RSS: {mib(peak_rss)} MiB")
+    write_json(FLAGS.json, report)
 
 
 if __name__ == "__main__":

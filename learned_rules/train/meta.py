@@ -70,13 +70,29 @@ def summarize_batch(logits, episodes, task: Task, axis_name=None) -> dict:
   return task.batch_metrics(counts)
 
 
+def remat_policy(model, train_config) -> bool | int:
+  """The `remat` argument of `Network.run` from train.remat and train.remat_every."""
+  every = train_config.remat_every
+  if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+    raise ConfigError(f"train.remat_every={every!r}: must be an integer >= 1.")
+  if every > 1 and not hasattr(model, "run"):
+    raise ConfigError(
+      f"train.remat_every={every}: saving the state every k steps needs a Network; "
+      f"{type(model).__name__} has none. Use train.remat_every=1."
+    )
+  if not train_config.remat:
+    return False
+  return True if every == 1 else every
+
+
 def make_loss_fn(network, task: Task, config, shard_index=0, num_shards: int = 1):
   """loss(params, rng) -> (mean task loss over this shard of a fresh batch, metrics)."""
+  remat = remat_policy(network, config.train)
 
   def loss_fn(params, rng):
     episodes, synapse_keys = sample_shard(task, config, rng, shard_index, num_shards)
     inputs = model_inputs(task, network, episodes)
-    logits = run_with_keys(network, params, synapse_keys, inputs, config.train.remat)
+    logits = run_with_keys(network, params, synapse_keys, inputs, remat)
     loss = mean_loss(task, logits, episodes)
     return loss, {"loss": loss, **summarize_batch(logits, episodes, task)}
 
@@ -100,6 +116,7 @@ def make_grad_fn(network, task: Task, config, axis_name=None, num_shards: int = 
       f"train.unroll_window={window}: truncated BPTT needs a model with init_state/run "
       f"(a Network); {type(network).__name__} has none. Use train.unroll_window=0."
     )
+  remat = remat_policy(network, config.train)
 
   def grad_fn(params, rng):
     shard_index = 0 if axis_name is None else jax.lax.axis_index(axis_name)
@@ -107,12 +124,12 @@ def make_grad_fn(network, task: Task, config, axis_name=None, num_shards: int = 
     inputs = model_inputs(task, network, episodes)
     if use_truncated:
       (loss, logits), grads = truncated.value_and_grad(
-        network, task, params, synapse_keys, inputs, episodes, window, config.train.remat
+        network, task, params, synapse_keys, inputs, episodes, window, remat
       )
     else:
 
       def loss_of(p):
-        logits = run_with_keys(network, p, synapse_keys, inputs, config.train.remat)
+        logits = run_with_keys(network, p, synapse_keys, inputs, remat)
         return mean_loss(task, logits, episodes), logits
 
       (loss, logits), grads = jax.value_and_grad(loss_of, has_aux=True)(params)

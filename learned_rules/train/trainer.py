@@ -64,7 +64,8 @@ def _int_at_least(key, value, low):
 
 def validate_train(train) -> None:
   """Checks the `train` block (values and this machine's devices); ConfigError names the key."""
-  for key in ("num_steps", "batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep"):
+  keys = ("num_steps", "batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep")
+  for key in keys + ("remat_every",):
     _int_at_least(f"train.{key}", train[key], 1)
   for key in ("warmup_steps", "unroll_window"):
     _int_at_least(f"train.{key}", train[key], 0)

@@ -1,0 +1,76 @@
+"""The benchmark entry point on a tiny size: every field is there; no timing is asserted."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from learned_rules import bench
+from learned_rules.common.errors import ConfigError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRACTIONS = (
+  "forward_fraction_of_matmul",
+  "meta_step_fraction_of_matmul",
+  "forward_fraction_of_matmul_tanh",
+  "meta_step_fraction_of_matmul_tanh",
+)
+
+
+def run_bench(*args):
+  return subprocess.run(
+    [sys.executable, "-m", "experiments.bench", *args],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
+
+
+def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
+  path = tmp_path / "bench.json"
+  result = run_bench(
+    "--sizes=16",
+    "--k=1",
+    "--repeats=3",
+    "--memory_size=16",
+    "--episode_lengths=8,14",
+    "--remat_every=1,4",
+    f"--json={path}",
+  )
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "fwd_frac" in result.stdout and "time_vs_k=1" in result.stdout
+  report = json.loads(path.read_text())
+  assert [row["topology"] for row in report["sizes"]] == list(bench.TOPOLOGIES)
+  for row in report["sizes"]:
+    assert row["num_neurons"] == 16 and row["episode_steps"] == 8
+    assert row["matmul_gflops"] > 0 and row["tanh_gelements_per_s"] > 0
+    assert row["forward_flops_per_synapse_update"] > 0
+    # A meta-step's online step does a forward, a recomputed forward and a backward.
+    assert row["meta_step_flops_per_synapse_update"] > 2 * row["forward_flops_per_synapse_update"]
+    assert row["meta_step_memory_bytes"] > row["forward_memory_bytes"] > 0
+    for name in FRACTIONS:
+      assert 0 < row[name] <= 1, (row["topology"], name, row[name])
+  # The engine updates the whole N x N grid, so fewer synapses cost more FLOPs each.
+  per_update = {row["topology"]: row["forward_flops_per_synapse_update"] for row in report["sizes"]}
+  assert per_update["fully_connected"] < per_update["sparse"]
+  memory = {(r["episode_steps"], r["remat_every"]): r for r in report["memory_vs_length"]}
+  assert set(memory) == {(8, 1), (8, 4), (14, 1), (14, 4)}
+  assert memory[14, 1]["meta_step_over_every_step"] == 1.0
+  assert [g["remat_every"] for g in report["memory_growth"]] == [1, 4]
+  for growth in report["memory_growth"]:
+    assert growth["memory_ratio"] >= 1.0
+
+
+def test_bad_options_are_one_error_line():
+  result = run_bench("--sizes=8", "--memory_size=0")
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines()[-1] == "error: N=8: sizes must be >= 16."
+
+
+def test_episode_length_must_be_one_the_task_makes():
+  assert bench.load_for_length(26) == 4 and bench.load_for_length(98) == 16
+  with pytest.raises(ConfigError, match="episode length 27"):
+    bench.load_for_length(27)
