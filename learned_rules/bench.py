@@ -25,6 +25,7 @@ whole N x N synapse grid and masks it, so sparse and layered nets do N^2 work fo
 """
 
 import dataclasses
+import gc
 import os
 import resource
 import statistics
@@ -390,6 +391,8 @@ def run(options: Options) -> dict:
   for topology in options.topologies:
     for n in options.sizes:
       sizes.append(measure_size(topology, n, options))
+      jax.clear_caches()  # drop the compiled programs (N = 1024 holds GiBs)
+      gc.collect()
       print(f"measured {topology} N={n}", file=sys.stderr, flush=True)
   memory = measure_memory_vs_length(options) if options.memory_size else []
   return {
