@@ -27,6 +27,7 @@ def get_config():
   config.data.channels = 3  # 3: digit in the red channel, hue shifts; 1: grey (the 2-D model)
   config.data.train_size = 0  # number of training base images used (0 = all)
   config.data.synthetic_size = 512  # base images per split for dataset=synthetic
+  config.data.time_shuffle = False  # control: train on each sequence's frames in random order
 
   config.model = ml_collections.ConfigDict()
   config.model.variant = "tvae"  # vae | bubble | tvae (shifted band) | tvae_2d (torus)

@@ -178,6 +178,17 @@ def digit_sequences(
   return frames, factors
 
 
+def shuffle_time(key, frames: jnp.ndarray) -> jnp.ndarray:
+  """Each sequence's frames (B, S, ...) in its own random temporal order.
+
+  The time-shuffled control (config data.time_shuffle): the frames and their pixels are those of
+  the ordered sequences, only the order that temporal coherence could exploit is destroyed.
+  """
+  keys = jax.random.split(key, frames.shape[0])
+  orders = jax.vmap(lambda k: jax.random.permutation(k, frames.shape[1]))(keys)
+  return jax.vmap(lambda f, order: f[order])(frames, orders)
+
+
 # ----------------------------------------------------------------------------- dSprites
 
 

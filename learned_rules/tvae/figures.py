@@ -99,3 +99,40 @@ def write_pictures(writer, step, params, model, x, frame_shape, key, workdir) ->
     writer.image(step, f"pictures/{name}", image)
     paths.append(path)
   return paths
+
+
+def read_png(path: str) -> np.ndarray:
+  """An (H, W, 3) float image in [0, 1] from a PNG written by `save_png`."""
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  image = np.asarray(plt.imread(path), np.float32)
+  if image.ndim == 2:
+    image = np.repeat(image[..., None], 3, axis=-1)
+  return image[..., :3]
+
+
+def stack_pictures(images: list[np.ndarray], gap: int = 6, gap_value: float = 0.5) -> np.ndarray:
+  """Images (H_i, W_i, 3) one above the other, separated by grey bands, padded white to one
+  width: a trained model's picture above its untrained control's."""
+  width = max(image.shape[1] for image in images)
+  parts = []
+  for index, image in enumerate(images):
+    if index:
+      parts.append(np.full((gap, width, 3), gap_value, np.float32))
+    padded = np.ones((image.shape[0], width, 3), np.float32)
+    padded[:, : image.shape[1]] = image
+    parts.append(padded)
+  return np.concatenate(parts, axis=0)
+
+
+def save_small_png(path: str, image: np.ndarray) -> None:
+  """An (H, W, 3) image in [0, 1] as a 256-colour palette PNG: a few tens of KB where the
+  untrained models' noise takes hundreds as RGB (the pictures linked from RESULTS_TVAE.md)."""
+  from PIL import Image
+
+  pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+  palette = Image.fromarray(pixels).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+  palette.save(path, optimize=True)

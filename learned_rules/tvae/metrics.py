@@ -152,3 +152,50 @@ def capsule_correlation(capsules, moving, values, factor_names) -> dict[str, flo
     else:
       result[name] = float(np.corrcoef(est, true)[0, 1])
   return result
+
+
+def roll_capsules(t: jnp.ndarray, shift: int, n_caps: int, cap_shape) -> jnp.ndarray:
+  """t (..., D) with every capsule rolled by `shift` along its (last) capsule-position axis.
+
+  The direction the shifted W implies (topography.make_topography): the unit at (time s,
+  position c) shares variance with (s + 1, c + 1), so frame s + k is frame s rolled by +k, the
+  roll `equivariance_error` and the capsule traversals use.
+  """
+  grid = t.reshape(*t.shape[:-1], n_caps, *cap_shape)
+  return jnp.roll(grid, shift, axis=-1).reshape(t.shape)
+
+
+def pixel_equivariance_errors(t, frames, decode_probs, n_caps: int, cap_shape) -> dict:
+  """Pixel-space equivariance error per sequence, and two references, each of shape (B,).
+
+  For t (B, S, D) encoded from frames (B, S, P) in [0, 1] and `decode_probs` mapping (..., D) to
+  pixel probabilities (..., P):
+  - pixel_equivariance_error: t of frame 0 rolled by k capsule positions, decoded, against the
+    true frame k: the mean squared pixel error, averaged over k = 1..S-1. Structure alone cannot
+    make it small: the decoder must have learned what a rolled capsule looks like.
+  - pixel_static_error: the same with t of frame 0 not rolled (predicting frame 0 for every k).
+  - pixel_reconstruction_error: each frame k's own t decoded against frame k (k = 1..S-1).
+  """
+  seq_len = frames.shape[1]
+  if seq_len < 2:
+    raise ValueError("the pixel equivariance error needs sequences of at least 2 frames")
+  t0 = t[:, 0]
+  rolled = jnp.stack([roll_capsules(t0, k, n_caps, cap_shape) for k in range(1, seq_len)], axis=1)
+  targets = frames[:, 1:]
+  per_sequence = lambda probs: jnp.mean(jnp.square(probs - targets), axis=(1, 2))
+  static = jnp.broadcast_to(decode_probs(t0)[:, None], targets.shape)
+  return {
+    "pixel_equivariance_error": per_sequence(decode_probs(rolled)),
+    "pixel_static_error": per_sequence(static),
+    "pixel_reconstruction_error": per_sequence(decode_probs(t[:, 1:])),
+  }
+
+
+def model_pixel_equivariance(params, model, x, key) -> dict:
+  """`pixel_equivariance_errors` of a TopographicVAE on sequences x (B, S, P), t from one
+  reparameterized sample of z and u drawn with `key` (as E_eq and the traversals use)."""
+  noise_z, noise_u = model_lib.draw_noise(key, model, x)
+  t = model.apply(params, x, noise_z, noise_u)[3]
+  decode = lambda t: jax.nn.sigmoid(model.apply(params, t, method=model.decode))
+  topo = model.topography
+  return pixel_equivariance_errors(t, x, decode, topo.n_caps, topo.cap_shape)

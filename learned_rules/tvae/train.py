@@ -1,15 +1,18 @@
 """Training and evaluation of the Topographic VAE: `validate(config)`, `train_and_evaluate`.
 
-Writes to the workdir: config.json, metrics.jsonl, TensorBoard events, checkpoints/, eval.json and
-the pictures traversals.png, reconstructions.png and samples.png. A run resumes from the latest
+Writes to the workdir: config.json, metrics.jsonl, TensorBoard events, checkpoints/, eval.json,
+eval_per_sequence.npz (the final evaluation per test sequence, for paired comparisons) and the
+pictures traversals.png, reconstructions.png and samples.png. A run resumes from the latest
 checkpoint in its workdir (rerun the same command after a crash, Ctrl-C or SIGTERM): the batches
 and the noise after the resume are those of an uninterrupted run, so are the final numbers.
 """
 
+import datetime
 import functools
 import json
 import math
 import os
+import platform
 import time
 from typing import Any
 
@@ -32,6 +35,16 @@ from learned_rules.tvae import topography as topo_lib
 DIGIT_DATASETS = ("mnist", "fashion_mnist", "synthetic")
 DSPRITES_DATASETS = ("dsprites", "dsprites_procedural")
 OPTIMIZERS = ("sgd", "adam")
+
+
+PER_SEQUENCE_FILE = "eval_per_sequence.npz"  # the final evaluation's per-sequence metrics
+
+
+def machine_description() -> str:
+  """CPU count and architecture, and the accelerator jax runs on."""
+  device = jax.devices()[0]
+  kind = getattr(device, "device_kind", device.platform)
+  return f"{os.cpu_count()}-core {platform.machine()} host, jax {jax.__version__} on {kind}"
 
 
 class NonFiniteError(UserError, FloatingPointError):
@@ -91,6 +104,7 @@ class SequenceSource:
   def __init__(self, config):
     data = config.data
     self.seq_len = data.seq_len
+    self.time_shuffle = bool(data.get("time_shuffle", False))
     self.table = None
     if data.dataset in DIGIT_DATASETS:
       load = functools.partial(
@@ -116,7 +130,8 @@ class SequenceSource:
     self.n_pixels = int(np.prod(self.frame_shape))
 
   def sequences(self, key, items, table, evaluation: bool = False):
-    """(B, S, P) frames and their factors."""
+    """(B, S, P) frames and their factors (training frames time-shuffled if data.time_shuffle;
+    the factors then keep the unshuffled order, and evaluation sequences are never shuffled)."""
     if self.kind == "digits":
       transforms = self.eval_transforms if evaluation else self.train_transforms
       frames, factors = data_lib.digit_sequences(
@@ -124,6 +139,9 @@ class SequenceSource:
       )
     else:
       frames, factors = data_lib.dsprite_sequences(key, items, self.seq_len, table)
+    if self.time_shuffle and not evaluation:
+      # A key folded off the data key: the unshuffled runs' random stream stays as it was.
+      frames = data_lib.shuffle_time(jax.random.fold_in(key, 1), frames)
     return frames.reshape(*frames.shape[:2], -1), factors
 
 
@@ -158,7 +176,10 @@ def make_train_step(model, optimizer, source: SequenceSource):
 
 
 def make_eval_fns(model, n_samples: int):
-  """Jitted per-batch evaluation: IS log-likelihood, negative ELBO and one sampled t."""
+  """Jitted per-batch evaluation: per-sequence IS log-likelihood (mean over frames), negative
+  ELBO, one sampled t and, for sequences of 2+ frames, the per-sequence pixel-space errors of
+  `metrics.pixel_equivariance_errors` computed from that t."""
+  topo = model.topography
 
   @jax.jit
   def evaluate_batch(params, x, key):
@@ -166,36 +187,52 @@ def make_eval_fns(model, n_samples: int):
     log_likelihood = metrics_lib.importance_log_likelihood(params, model, x, key_is, n_samples)
     neg_elbo, _ = model_lib.negative_elbo(params, model, x, key_elbo)
     t = figures.sampled_t(params, model, x, key_t)
-    return jnp.mean(log_likelihood), neg_elbo, t
+    pixel = {}
+    if x.shape[1] > 1:
+      decode = lambda t: jax.nn.sigmoid(model.apply(params, t, method=model.decode))
+      pixel = metrics_lib.pixel_equivariance_errors(t, x, decode, topo.n_caps, topo.cap_shape)
+    return jnp.mean(log_likelihood, axis=1), neg_elbo, t, pixel
 
   return evaluate_batch
 
 
-def evaluate(params, model, eval_fn, eval_x, eval_factors, config) -> dict[str, float]:
-  """Test metrics on the fixed evaluation sequences."""
+def evaluate(params, model, eval_fn, eval_x, eval_factors, config):
+  """Test metrics on the fixed evaluation sequences: (means, per-sequence arrays).
+
+  The per-sequence arrays (log_likelihood, equivariance_error, pixel_*; each (n,)) let a trained
+  model be compared with its untrained control sequence by sequence; `frame_sums` fingerprints
+  the sequences so that such a pairing can be checked.
+  """
   topo = model.topography
-  log_likelihoods, neg_elbos, ts = [], [], []
+  neg_elbos, per_batch = [], []
   key = jax.random.PRNGKey(config.seed + 2)
   batch = config.eval_batch_size
   for start in range(0, eval_x.shape[0], batch):
     key, sub = jax.random.split(key)
-    ll, ne, t = eval_fn(params, eval_x[start : start + batch], sub)
+    ll, ne, t, pixel = eval_fn(params, eval_x[start : start + batch], sub)
     weight = min(batch, eval_x.shape[0] - start)
-    log_likelihoods.append(float(ll) * weight)
     neg_elbos.append(float(ne) * weight)
-    ts.append(np.asarray(t))
+    per_batch.append(dict(jax.tree_util.tree_map(np.asarray, pixel), log_likelihood=ll, t=t))
   n = eval_x.shape[0]
-  t = np.concatenate(ts)
+  per_sequence = {
+    name: np.concatenate([np.asarray(b[name]) for b in per_batch]) for name in per_batch[0]
+  }
+  t = per_sequence.pop("t")
+  per_sequence["frame_sums"] = np.asarray(jnp.sum(eval_x, axis=(1, 2)))
   if topo.variant == "tvae_2d":
     capsules = None  # S = 1: there are no frame pairs to compare
   else:
     capsules = t.reshape(n, t.shape[1], topo.n_caps, topo.cap_dim)
   result = {
-    "log_likelihood": sum(log_likelihoods) / n,
+    "log_likelihood": float(np.mean(per_sequence["log_likelihood"])),
     "neg_elbo": sum(neg_elbos) / n,
   }
+  for name in ("pixel_equivariance_error", "pixel_static_error", "pixel_reconstruction_error"):
+    if name in per_sequence:
+      result[name] = float(np.mean(per_sequence[name]))
   if capsules is not None:
-    result["equivariance_error"] = float(np.mean(metrics_lib.equivariance_error(capsules)))
+    per_sequence["equivariance_error"] = np.asarray(metrics_lib.equivariance_error(capsules))
+    result["equivariance_error"] = float(np.mean(per_sequence["equivariance_error"]))
     if eval_factors is not None and "moving" in eval_factors:
       capcorr = metrics_lib.capsule_correlation(
         capsules, eval_factors["moving"], eval_factors["value"], data_lib.DSPRITES_MOVING
@@ -203,7 +240,7 @@ def evaluate(params, model, eval_fn, eval_x, eval_factors, config) -> dict[str, 
       result.update({f"capcorr_{k}": v for k, v in capcorr.items()})
       finite = [v for v in capcorr.values() if math.isfinite(v)]
       result["capcorr_mean"] = float(np.mean(finite)) if finite else float("nan")
-  return result
+  return result, per_sequence
 
 
 class EpochOrders:
@@ -328,12 +365,12 @@ def train_and_evaluate(config, workdir: str, **options) -> dict:
     seconds = lambda: previous_seconds + time.time() - start_time
 
     def run_eval(step, log=True):
-      result = evaluate(state.params, model, eval_fn, eval_x, eval_factors, config)
+      result, per_sequence = evaluate(state.params, model, eval_fn, eval_x, eval_factors, config)
       if log:
         finite = {k: v for k, v in result.items() if math.isfinite(v)}
         writer.scalars(step, finite, prefix="test/")
       logging.info("eval at step %d: %s", step, {k: round(v, 4) for k, v in result.items()})
-      return result
+      return result, per_sequence
 
     pending = []
     stop = signals.StopRequest()
@@ -366,12 +403,17 @@ def train_and_evaluate(config, workdir: str, **options) -> dict:
           )
           return {"interrupted": stop.signal_name, "step": step}
 
+    loop_seconds = seconds()
     # Rerunning a finished run rewrites eval.json without logging its final eval twice.
-    result = run_eval(step, log=not has_record(metrics_path, step, "test/log_likelihood"))
+    result, per_sequence = run_eval(
+      step, log=not has_record(metrics_path, step, "test/log_likelihood")
+    )
+    np.savez(os.path.join(workdir, PER_SEQUENCE_FILE), **per_sequence)
     picture_x = eval_x[: config.num_picture_sequences]
     paths = figures.write_pictures(
       writer, step, state.params, model, picture_x, source.frame_shape, state.key, workdir
     )
+    eval_seconds = seconds() - loop_seconds
   finally:
     if writer is not None:
       writer.close()
@@ -389,7 +431,14 @@ def train_and_evaluate(config, workdir: str, **options) -> dict:
     train_items=len(source.train_items),
     eval_sequences=int(eval_x.shape[0]),
     is_samples=config.is_samples,
-    train_seconds=seconds(),
+    train_seconds=loop_seconds,  # training (and in-run evaluations), summed over resumes
+    eval_seconds=eval_seconds,  # this final evaluation and its pictures
+    evaluated_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    machine=machine_description(),  # of the process that wrote this file
+    budget={"num_epochs": config.num_epochs, "max_steps": config.max_steps},
+    time_shuffle=source.time_shuffle,
+    eval_transforms=config.data.get("eval_transforms") if source.kind == "digits" else None,
+    per_sequence=PER_SEQUENCE_FILE,
     pictures=[os.path.basename(p) for p in paths],
   )
   writers.write_json(os.path.join(workdir, "eval.json"), payload)

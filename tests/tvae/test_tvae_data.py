@@ -189,3 +189,32 @@ def test_missing_files_say_how_to_get_them(tmp_path):
     data_lib.load_digits("fashion_mnist", str(tmp_path), "train")
   with pytest.raises(data_lib.MissingDataError, match="dsprites_procedural"):
     data_lib.load_dsprites_table(str(tmp_path))
+
+
+def test_time_shuffle_permutes_each_training_sequence_and_leaves_evaluation_alone():
+  from configs.tvae import mnist
+  from learned_rules.tvae import train
+
+  config = mnist.get_config()
+  config.data.dataset = "synthetic"
+  config.data.synthetic_size = 8
+  config.data.seq_len = 6
+  ordered = train.SequenceSource(config)
+  config.data.time_shuffle = True
+  shuffled = train.SequenceSource(config)
+  items, key = jnp.asarray(ordered.train_items[:8]), jax.random.PRNGKey(5)
+  x, factors = ordered.sequences(key, items, None)
+  y, factors_y = shuffled.sequences(key, items, None)
+  np.testing.assert_array_equal(factors["angle"], factors_y["angle"])  # same sequences drawn
+  x, y = np.asarray(x), np.asarray(y)
+  moved = 0
+  for b in range(8):  # every frame of y is a frame of x at some time, each used once
+    order = [int(np.argmin(np.abs(x[b] - frame).sum(axis=1))) for frame in y[b]]
+    assert sorted(order) == list(range(6))
+    np.testing.assert_array_equal(y[b], x[b][order])
+    moved += order != list(range(6))
+  assert moved >= 6  # (a random order is the identity for 1 in 720 sequences)
+  np.testing.assert_array_equal(  # test sequences stay in time order
+    ordered.sequences(key, items, None, evaluation=True)[0],
+    shuffled.sequences(key, items, None, evaluation=True)[0],
+  )

@@ -1,5 +1,6 @@
 """E_eq, CapCorr, importance-sampled log-likelihood and the analytic KLs."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -205,3 +206,119 @@ def test_pytorch_default_initialization_bounds():
     assert float(jnp.max(jnp.abs(leaf))) <= bound
     assert float(jnp.max(jnp.abs(leaf))) > 0.5 * bound
   assert float(params["params"]["mu"]) == 2.0
+
+
+# ------------------------------------------------------------- pixel-space equivariance error
+
+
+def capsule_rolled_frames(first, seq_len, n_caps, cap_dim, direction=1):
+  """Frames (B, S, n_caps·cap_dim) whose frame k is `first` with every capsule's block of
+  pixels rolled by direction·k, built with numpy (independently of metrics.roll_capsules)."""
+  blocks = first.reshape(first.shape[0], n_caps, cap_dim)
+  frames = [np.roll(blocks, direction * k, axis=-1) for k in range(seq_len)]
+  return np.stack(frames, axis=1).reshape(first.shape[0], seq_len, n_caps * cap_dim)
+
+
+def exactly_equivariant_tvae(n_caps=2, cap_dim=6, mu=30.0, sharpness=40.0):
+  """A real TopographicVAE (shifted W) with hand-set weights whose pixels are its latent units:
+  the z encoder passes binary frames through (relu(x) - relu(-x), log-variance -60), the u
+  encoder outputs u = 1, so t = (z + μ) / sqrt(|offsets| + ε) is an affine map of the frame,
+  and the decoder undoes that map and outputs logits ±sharpness. Rolling t rolls the image."""
+  topography = topo_lib.make_topography("tvae", n_caps, cap_dim, 3, 3)
+  dim = topography.latent_dim
+  model = model_lib.TopographicVAE(topography, n_pixels=dim, mu_init=mu)
+  initial = model_lib.init_params(jax.random.PRNGKey(0), model, cap_dim)
+  eye, zero = np.eye(dim), np.zeros((dim, dim))
+
+  def dense(kernel, bias):
+    return {"Dense_0": {"kernel": jnp.asarray(kernel, jnp.float32), "bias": jnp.asarray(bias)}}
+
+  split = np.block([[eye, -eye, zero]])  # x -> [x, -x, 0]
+  keep_two = np.block([[eye, zero], [zero, eye], [zero, zero]])  # [a, b, c] -> [a, b]
+  difference = np.block([[eye, zero], [-eye, zero]])  # [a, b] -> [a - b, 0]
+  log_var = np.concatenate([np.zeros(dim), np.full(dim, -60.0)])
+  scale = float(np.sqrt(len(topography.offsets) + model.epsilon))
+  p = {
+    "encoder_z": {
+      "TorchDense_0": dense(split, np.zeros(3 * dim)),
+      "TorchDense_1": dense(keep_two, np.zeros(2 * dim)),
+      "TorchDense_2": dense(difference, log_var),
+    },
+    "encoder_u": {  # u = 1 whatever the frame
+      "TorchDense_0": dense(np.zeros((dim, 3 * dim)), np.zeros(3 * dim)),
+      "TorchDense_1": dense(np.zeros((3 * dim, 2 * dim)), np.zeros(2 * dim)),
+      "TorchDense_2": dense(
+        np.zeros((2 * dim, 2 * dim)), np.concatenate([np.ones(dim), log_var[dim:]])
+      ),
+    },
+    "decoder": {  # t -> z = scale·t - μ -> [z, -z, 0] -> logits 2·sharpness·z - sharpness
+      "TorchDense_0": dense(np.block([[scale * eye, -scale * eye]]), np.repeat([-mu, mu], dim)),
+      "TorchDense_1": dense(np.block([[eye, zero, zero], [zero, eye, zero]]), np.zeros(3 * dim)),
+      "TorchDense_2": dense(
+        np.block([[eye], [-eye], [zero]]) * 2 * sharpness, np.full(dim, -sharpness)
+      ),
+    },
+    "mu": jnp.asarray(mu, jnp.float32),
+  }
+  chex.assert_trees_all_equal_shapes(initial, {"params": p})  # the real model's parameters
+  return model, {"params": p}
+
+
+def test_pixel_equivariance_error_is_zero_for_a_model_equivariant_by_construction():
+  n_caps, cap_dim = 2, 6
+  model, params = exactly_equivariant_tvae(n_caps, cap_dim)
+  first = np.random.default_rng(0).integers(0, 2, (5, n_caps * cap_dim)).astype(np.float32)
+  x = jnp.asarray(capsule_rolled_frames(first, cap_dim, n_caps, cap_dim))
+  errors = metrics_lib.model_pixel_equivariance(params, model, x, jax.random.PRNGKey(1))
+  np.testing.assert_allclose(errors["pixel_equivariance_error"], 0.0, atol=1e-10)
+  np.testing.assert_allclose(errors["pixel_reconstruction_error"], 0.0, atol=1e-10)
+  assert np.all(errors["pixel_static_error"] > 0.05)  # frame 0 is not frame k: rolling matters
+  # Its capsules roll with time, so E_eq agrees.
+  noise = model_lib.draw_noise(jax.random.PRNGKey(2), model, x)
+  t = model.apply(params, x, *noise)[3]
+  capsules = t.reshape(5, cap_dim, n_caps, cap_dim)
+  np.testing.assert_allclose(metrics_lib.equivariance_error(capsules), 0.0, atol=1e-3)
+
+  # Frames rolling the other way: the roll direction of the metric is the one W implies.
+  backwards = jnp.asarray(capsule_rolled_frames(first, cap_dim, n_caps, cap_dim, direction=-1))
+  wrong = metrics_lib.model_pixel_equivariance(params, model, backwards, jax.random.PRNGKey(1))
+  assert np.all(wrong["pixel_equivariance_error"] > 0.05)
+  np.testing.assert_allclose(wrong["pixel_reconstruction_error"], 0.0, atol=1e-10)
+
+
+def test_pixel_equivariance_error_is_high_for_a_random_model():
+  n_caps, cap_dim = 2, 6
+  first = np.random.default_rng(0).integers(0, 2, (16, n_caps * cap_dim)).astype(np.float32)
+  x = jnp.asarray(capsule_rolled_frames(first, cap_dim, n_caps, cap_dim))
+  for variant in ("tvae", "vae"):
+    topography = topo_lib.make_topography(variant, n_caps, cap_dim, 3, 3)
+    model = model_lib.TopographicVAE(topography, n_pixels=n_caps * cap_dim)
+    params = model_lib.init_params(jax.random.PRNGKey(3), model, cap_dim)
+    errors = metrics_lib.model_pixel_equivariance(params, model, x, jax.random.PRNGKey(1))
+    # A random decoder gives probabilities near 0.5: about 0.25 against binary pixels.
+    assert float(np.mean(errors["pixel_equivariance_error"])) > 0.15
+    assert errors["pixel_equivariance_error"].shape == (16,)
+
+
+def test_pixel_errors_follow_their_definition_on_a_linear_decoder():
+  """Independent numpy computation of the three per-sequence errors."""
+  rng = np.random.default_rng(4)
+  n_caps, cap_dim, seq_len = 3, 4, 5
+  t = rng.normal(size=(2, seq_len, n_caps * cap_dim)).astype(np.float32)
+  frames = rng.uniform(size=(2, seq_len, 7)).astype(np.float32)
+  weights = rng.normal(size=(n_caps * cap_dim, 7)).astype(np.float32)
+  decode_np = lambda v: 1.0 / (1.0 + np.exp(-v @ weights))
+  errors = metrics_lib.pixel_equivariance_errors(
+    jnp.asarray(t), jnp.asarray(frames), lambda v: jax.nn.sigmoid(v @ weights), n_caps, (cap_dim,)
+  )
+  for b in range(2):
+    blocks = t[b, 0].reshape(n_caps, cap_dim)
+    rolled = [np.roll(blocks, k, axis=1).ravel() for k in range(1, seq_len)]
+    expected = np.mean(
+      [np.mean((decode_np(r) - frames[b, k + 1]) ** 2) for k, r in enumerate(rolled)]
+    )
+    static = np.mean([np.mean((decode_np(t[b, 0]) - frames[b, k]) ** 2) for k in range(1, seq_len)])
+    own = np.mean([np.mean((decode_np(t[b, k]) - frames[b, k]) ** 2) for k in range(1, seq_len)])
+    np.testing.assert_allclose(errors["pixel_equivariance_error"][b], expected, rtol=1e-5)
+    np.testing.assert_allclose(errors["pixel_static_error"][b], static, rtol=1e-5)
+    np.testing.assert_allclose(errors["pixel_reconstruction_error"][b], own, rtol=1e-5)
