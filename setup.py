@@ -13,6 +13,7 @@ INSTALL_REQUIRES = [
   "tensorboardX==2.6.5",
   "absl-py==2.5.1",
   "orbax-checkpoint==0.12.8",
+  "evosax==0.3.2",
   "matplotlib==3.11.2",
   "numpy>=2.0,<3",
 ]

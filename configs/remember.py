@@ -32,6 +32,8 @@ def get_config():
   task.recall_steps = 3  # P_r: steps each cue is shown during recall
   task.hidden_fraction = 0.5  # c: fraction of a cue's bits hidden (set to 0)
   task.sequence_length = 2  # L: frames per snippet in 'sequence' mode
+  task.teaching = False  # True: target on the output neurons while storing (channel 2; layered)
+  task.loss_steps = "all"  # recall steps the loss scores: 'all' or 'last' (of each recall item)
 
   config.topology = topology = ml_collections.ConfigDict()
   topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse' (TOPOLOGIES)
@@ -40,6 +42,7 @@ def get_config():
   topology.hidden_sizes = (32,)  # layered: sizes of the hidden layers
   topology.fan_in = 8  # sparse: presynaptic neurons per neuron
   topology.seed = 0  # sparse: seed of the fixed random wiring
+  topology.layout = "auto"  # synapse storage: 'dense' [post, pre] grid, 'per_synapse', or 'auto'
 
   config.rule = rule = ml_collections.ConfigDict()
   rule.name = "learned"  # the rule trained here (learned_rules/rules: RULES; 'lstm' too)
@@ -57,6 +60,10 @@ def get_config():
   rule.backward_messages = True  # False: forward messages only
   rule.free_weight = 0.25  # *_cued rules: scale of unclamped neurons' forward messages
   rule.delta_learning_rate = 1.0  # delta, delta_cued: step size (1 = normalized write)
+  rule.backprop_learning_rate = 0.04  # backprop: SGD step size (one step per stored item)
+  rule.backprop_nonlinearity = "tanh"  # backprop, delta_features: hidden phi: tanh, relu, linear
+  rule.backprop_init_gain = 1.0  # backprop, delta_features: weights start N(0, gain^2 / fan-in)
+  rule.delta_features_learning_rate = 1.0  # delta_features: step (1 = normalized write, y = t)
   rule.lstm_hidden_size = 64  # lstm: hidden units (the carry holds twice as many floats)
   config.aggregation = "mean"  # how messages are pooled per neuron: 'mean' or 'sum'
 
@@ -74,8 +81,15 @@ def get_config():
   train.checkpoints_to_keep = 3  # the most recent checkpoints kept in <workdir>/checkpoints
   train.unroll_window = 0  # truncated BPTT window in online steps; 0 = full-episode BPTT
   train.num_devices = -1  # local devices the batch is split over (pmap); -1 = all
+  train.model_parallel = 1  # devices one network's synapse rows are split over; >1: num_devices=1
   train.on_nonfinite = "stop"  # NaN/Inf loss, gradient or params: 'stop' the run or 'skip' it
+  train.curriculum_threshold = 0.0  # >0: top load starts at k_min, +1 when accuracy passes it
   train.max_seconds = 0.0  # stop (checkpointed, then evaluated) after this much training; 0 = none
+  train.estimator = "bptt"  # outer loop: 'bptt' (back-propagation) or 'es' (evosax OpenAI-ES)
+  train.es = es = ml_collections.ConfigDict()  # estimator='es' only; a generation is one step
+  es.population_size = 32  # perturbed meta-parameter sets per generation (even: antithetic pairs)
+  es.sigma = 0.02  # std of the Gaussian perturbation of every meta-parameter
+  es.learning_rate = 0.03  # Adam step size on the search distribution's mean
 
   config.eval = evaluation = ml_collections.ConfigDict()
   evaluation.num_episodes = 512  # held-out episodes per rule

@@ -1,12 +1,15 @@
 r"""Engine benchmark: the machine's matmul and tanh limits beside the engine, and memory vs T.
 
   nice -n 5 python -m experiments.bench                       # tables, N = 32..256, 3 topologies
-  python -m experiments.bench --sizes=16 --repeats=1 --memory_size=0 --json=/tmp/bench.json
+  python -m experiments.bench --sizes=16 --repeats=1 --memory_size=0 --layout_size=0 \
+    --kernel_sizes= --json=/tmp/bench.json
 
 Per topology and N: FLOPs per synapse update (XLA's cost analysis), forward and meta-step times,
 the fraction of the matmul (and matmul-plus-tanh) limit measured in the same process; then
-meta-step memory against episode length for several train.remat_every policies. The logic and
-the definitions are in learned_rules/bench.py.
+meta-step memory against episode length for several train.remat_every policies; sparse and
+layered forward stored per synapse against the dense masked grid (--layout_size); the fully
+connected synapse kernel before and after issue 12 (--kernel_sizes). The logic and the
+definitions are in learned_rules/bench.py.
 """
 
 from absl import app, flags
@@ -31,6 +34,12 @@ flags.DEFINE_list(
 flags.DEFINE_integer("matmul_size", _DEFAULT.matmul_size, "Side of the limit's f32 matmul.")
 flags.DEFINE_integer(
   "tanh_elements", _DEFAULT.tanh_elements, "Length of the limit's tanh vector (64 passes)."
+)
+flags.DEFINE_integer(
+  "layout_size", _DEFAULT.layout_size, "N of the sparse/layered layout comparison; 0 skips."
+)
+flags.DEFINE_list(
+  "kernel_sizes", [str(n) for n in _DEFAULT.kernel_sizes], "N of the kernel comparison; '' skips."
 )
 flags.DEFINE_string("json", "", "Also write the whole report as JSON to this path.")
 
@@ -58,6 +67,8 @@ def main(argv):
     remat_every=_ints(FLAGS.remat_every, "remat_every"),
     matmul_size=FLAGS.matmul_size,
     tanh_elements=FLAGS.tanh_elements,
+    layout_size=FLAGS.layout_size,
+    kernel_sizes=_ints(FLAGS.kernel_sizes, "kernel_sizes"),
   )
   try:
     bench.validate(options)

@@ -24,7 +24,7 @@ from ml_collections import config_flags
 
 from experiments import cli
 from experiments.cli import USAGE_EXIT_CODE, fail
-from learned_rules.common import errors
+from learned_rules.common import distributed, errors
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
@@ -67,6 +67,7 @@ def main(argv):
   workdir = FLAGS.workdir or default_workdir(config)
   existed = os.path.exists(workdir)
   try:
+    distributed.initialize(config.get("distributed"))  # multi-host: before jax starts a device
     system = systems.load(config.system)
     system.validate(config)
     logging.info("workdir: %s", workdir)

@@ -18,10 +18,18 @@ and the fractions stay comparable. Reported per topology and N (numbers of neuro
 - meta-step memory against episode length at one N for several `train.remat_every` policies,
   and each policy's meta-step time over the every-step policy's (same-repeat ratios).
 
+- synapse layouts: at one N, the forward of sparse and layered nets stored per synapse
+  (`topology.layout`, the default 'auto') against today's dense masked grid with the per-synapse
+  vmap kernel and against the dense grid with the rule's block kernel; same-repeat ratios;
+- the synapse kernel: fully connected forward and meta-step with the per-synapse vmap of
+  `synapse_core` (the engine before issue 12's kernel, `Network(kernel="vmap")`) against the
+  learned rule's block kernel (`synapse_grid`); the block kernel does fewer FLOPs per synapse
+  update, so beside XLA's fraction it reports the fraction at the vmap kernel's FLOP count
+  (`ref_frac`: the reference work per second over the matmul rate).
+
 A layered net of N neurons has N/4 input, N/2 hidden and N/4 output neurons; fully connected
-and sparse nets have N visible neurons (at most 1023, see MAX_VISIBLE). The engine updates the
-whole N x N synapse grid and masks it, so sparse and layered nets do N^2 work for fewer synapses
-(more FLOPs per synapse update).
+and sparse nets have N visible neurons (at most 1023, see MAX_VISIBLE). The main table runs
+the default layout ('auto': dense for fully connected, per synapse for sparse and layered).
 """
 
 import dataclasses
@@ -38,7 +46,7 @@ import jax.numpy as jnp
 from learned_rules import experiment as experiment_lib
 from learned_rules import topology as topology_lib
 from learned_rules.common.errors import ConfigError
-from learned_rules.dynamics import run_batch
+from learned_rules.dynamics import Network, run_batch
 from learned_rules.tasks import model_inputs
 from learned_rules.train import meta
 
@@ -62,6 +70,8 @@ class Options:
   remat_every: tuple[int, ...] = (1, 10, 26)  # train.remat_every policies compared there
   matmul_size: int = 1024  # side of the limit's square f32 matmul
   tanh_elements: int = 2**16  # length of the limit's tanh vector (in cache; TANH_PASSES passes)
+  layout_size: int = 256  # N of the layout comparison (sparse and layered); 0 skips it
+  kernel_sizes: tuple[int, ...] = (64, 256)  # N of the fully connected kernel comparison
 
 
 def validate(options: Options) -> None:
@@ -69,6 +79,7 @@ def validate(options: Options) -> None:
     if getattr(options, name) < 1:
       raise ConfigError(f"--{name}={getattr(options, name)}: must be >= 1.")
   sizes = list(options.sizes) + ([options.memory_size] if options.memory_size else [])
+  sizes += list(options.kernel_sizes) + ([options.layout_size] if options.layout_size else [])
   for n in sizes:
     if n < MIN_NEURONS:
       raise ConfigError(f"N={n}: sizes must be >= {MIN_NEURONS}.")
@@ -189,9 +200,19 @@ class Limit:
 class Engine:
   """One configuration's compiled forward (a batch of episodes) and meta-step, ready to time."""
 
-  def __init__(self, config, forward: bool = True, step_costs: bool = True):
+  def __init__(
+    self,
+    config,
+    forward: bool = True,
+    step_costs: bool = True,
+    meta_step: bool = True,
+    layout: str | None = None,
+    kernel: str = "auto",
+  ):
     experiment = experiment_lib.build(config)
     network = experiment.model("learned")
+    if layout is not None or kernel != "auto":
+      network = Network(network.rule, network.topology, network.aggregation, layout, kernel)
     task = experiment.task
     self.config = config
     self.num_neurons = network.num_neurons
@@ -213,11 +234,13 @@ class Engine:
       self._forward, self.forward_compile_s = _compile(run, *self._forward_args)
       self.forward_memory_bytes = _memory_bytes(self._forward)
 
-    optimizer = meta.make_optimizer(config.train)
-    train_step = meta.make_train_step(meta.make_loss_fn(network, task, config), optimizer)
-    self._state = meta.init_train_state(network, optimizer, config.seed)
-    self._meta, self.meta_compile_s = _compile(train_step, self._state)
-    self.meta_memory_bytes = _memory_bytes(self._meta)
+    self.meta_compile_s = self.meta_memory_bytes = None
+    if meta_step:
+      optimizer = meta.make_optimizer(config.train)
+      train_step = meta.make_train_step(meta.make_loss_fn(network, task, config), optimizer)
+      self._state = meta.init_train_state(network, optimizer, config.seed)
+      self._meta, self.meta_compile_s = _compile(train_step, self._state)
+      self.meta_memory_bytes = _memory_bytes(self._meta)
 
     self.step_flops = self.step_transcendentals = None
     self.grad_flops = self.grad_transcendentals = None
@@ -366,6 +389,103 @@ def measure_memory_vs_length(options: Options) -> list[dict]:
   return rows
 
 
+def _ratios(numerators, denominators) -> float:
+  return _median([a / b for a, b in zip(numerators, denominators, strict=True)])
+
+
+def measure_layouts(options: Options) -> list[dict]:
+  """Forward of sparse and layered nets at N = layout_size in three storages, interleaved."""
+  variants = (
+    ("dense_vmap", "dense", "vmap"),  # today's engine: the masked grid, synapse_core vmapped
+    ("dense_grid", "dense", "auto"),  # the masked grid with the rule's block kernel
+    ("per_synapse", "per_synapse", "auto"),
+  )
+  rows = []
+  for topology in ("sparse", "layered"):
+    config = base_config(topology, options.layout_size, options, options.k)
+    engines = {
+      name: Engine(config, step_costs=False, meta_step=False, layout=layout, kernel=kernel)
+      for name, layout, kernel in variants
+    }
+    times = {name: [] for name in engines}
+    for engine in engines.values():
+      engine.time_forward()
+    for _ in range(options.repeats):
+      for name, engine in engines.items():
+        times[name].append(engine.time_forward())
+    engine = engines["per_synapse"]
+    rows.append(
+      {
+        "topology": topology,
+        "num_neurons": engine.num_neurons,
+        "num_synapses": engine.num_synapses,
+        "episode_steps": engine.length,
+        "batch": engine.batch,
+        **{f"forward_{name}_s": _median(times[name]) for name in engines},
+        "speedup_vs_dense_vmap": _ratios(times["dense_vmap"], times["per_synapse"]),
+        "speedup_vs_dense_grid": _ratios(times["dense_grid"], times["per_synapse"]),
+        "forward_memory_bytes": {name: e.forward_memory_bytes for name, e in engines.items()},
+      }
+    )
+    jax.clear_caches()
+    gc.collect()
+    print(f"measured layouts {topology} N={options.layout_size}", file=sys.stderr, flush=True)
+  return rows
+
+
+def measure_kernels(options: Options) -> list[dict]:
+  """Fully connected forward and meta-step, vmap kernel against block kernel, interleaved."""
+  rows = []
+  for n in options.kernel_sizes:
+    config = base_config("fully_connected", n, options, options.k)
+    engines = {"vmap": Engine(config, kernel="vmap"), "grid": Engine(config, kernel="auto")}
+    limit = Limit(options.matmul_size, options.tanh_elements)
+    times = {"matmul": [], **{f"{k}_{name}": [] for k in engines for name in ("fwd", "meta")}}
+    limit.time_matmul()
+    for engine in engines.values():
+      engine.time_forward(), engine.time_meta_step()
+    for _ in range(options.repeats):
+      times["matmul"].append(limit.time_matmul())
+      for name, engine in engines.items():
+        times[f"{name}_fwd"].append(engine.time_forward())
+        times[f"{name}_meta"].append(engine.time_meta_step())
+    matmul_rate = limit.matmul_flops / _median(times["matmul"])
+    old, new = engines["vmap"], engines["grid"]
+    per_step = old.batch * old.num_synapses
+    row = {
+      "num_neurons": n,
+      "num_synapses": old.num_synapses,
+      "episode_steps": old.length,
+      "batch": old.batch,
+      "matmul_gflops": matmul_rate / 1e9,
+      "reference_flops_per_synapse_update": None
+      if old.step_flops is None
+      else old.step_flops / per_step,
+      "grid_flops_per_synapse_update": None
+      if new.step_flops is None
+      else new.step_flops / per_step,
+    }
+    for name, engine in engines.items():
+      forward_s, meta_s = _median(times[f"{name}_fwd"]), _median(times[f"{name}_meta"])
+      row[f"{name}_forward_s"] = forward_s
+      row[f"{name}_meta_step_s"] = meta_s
+      row[f"{name}_meta_step_over_forward"] = _ratios(times[f"{name}_meta"], times[f"{name}_fwd"])
+      row[f"{name}_forward_fraction_of_matmul"] = _fraction(
+        None if engine.step_flops is None else engine.step_flops * engine.length / forward_s,
+        matmul_rate,
+      )
+      row[f"{name}_forward_reference_fraction_of_matmul"] = _fraction(
+        None if old.step_flops is None else old.step_flops * old.length / forward_s, matmul_rate
+      )
+    row["forward_speedup"] = _ratios(times["vmap_fwd"], times["grid_fwd"])
+    row["meta_step_speedup"] = _ratios(times["vmap_meta"], times["grid_meta"])
+    rows.append(row)
+    jax.clear_caches()
+    gc.collect()
+    print(f"measured kernels N={n}", file=sys.stderr, flush=True)
+  return rows
+
+
 def memory_growth(rows: list[dict]) -> list[dict]:
   """Per policy: meta-step memory at the longest T over the shortest (1.10 = 10% more)."""
   growth = []
@@ -395,6 +515,8 @@ def run(options: Options) -> dict:
       gc.collect()
       print(f"measured {topology} N={n}", file=sys.stderr, flush=True)
   memory = measure_memory_vs_length(options) if options.memory_size else []
+  layouts = measure_layouts(options) if options.layout_size else []
+  kernels = measure_kernels(options) if options.kernel_sizes else []
   return {
     "device": str(jax.devices()[0].device_kind),
     "backend": jax.default_backend(),
@@ -404,6 +526,8 @@ def run(options: Options) -> dict:
     "sizes": sizes,
     "memory_vs_length": memory,
     "memory_growth": memory_growth(memory),
+    "layouts": layouts,
+    "kernels": kernels,
     "process_peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
   }
 
@@ -485,5 +609,59 @@ def format_report(report: dict) -> str:
         f"k={g['remat_every']}: memory at T={g['to_steps']} / T={g['from_steps']} = "
         f"{g['memory_ratio']:.3f}"
       )
+  if report.get("layouts"):
+    lines += [
+      "",
+      "Synapse layouts: forward s (dense_vmap: masked N x N grid, synapse_core vmapped, the engine "
+      "before issue 12; dense_grid: same grid, block kernel; per_synapse: real synapses only)",
+    ]
+    header = ("topology", "N", "syn", "T", "dense_vmap_s", "dense_grid_s", "per_syn_s",
+              "x_vs_vmap", "x_vs_grid")  # fmt: skip
+    rows = [
+      (
+        r["topology"],
+        r["num_neurons"],
+        r["num_synapses"],
+        r["episode_steps"],
+        _fmt(r["forward_dense_vmap_s"], ".4f"),
+        _fmt(r["forward_dense_grid_s"], ".4f"),
+        _fmt(r["forward_per_synapse_s"], ".4f"),
+        _fmt(r["speedup_vs_dense_vmap"], ".2f"),
+        _fmt(r["speedup_vs_dense_grid"], ".2f"),
+      )
+      for r in report["layouts"]
+    ]
+    lines += _table(header, rows)
+  if report.get("kernels"):
+    lines += [
+      "",
+      "Synapse kernel, fully connected (vmap: synapse_core vmapped, the engine before issue 12; "
+      "grid: block kernel; ref_frac: vmap kernel's FLOPs per update at the measured time / matmul)",
+    ]
+    header = ("N", "T", "mm_GF/s", "F/upd_ref", "F/upd_grid", "fwd_vmap", "fwd_grid", "fwd_x",
+              "meta_vmap", "meta_grid", "meta_x", "m/f_vmap", "m/f_grid", "frac_vmap",
+              "ref_frac_grid", "frac_grid")  # fmt: skip
+    rows = [
+      (
+        r["num_neurons"],
+        r["episode_steps"],
+        _fmt(r["matmul_gflops"], ".1f"),
+        _fmt(r["reference_flops_per_synapse_update"], ".0f"),
+        _fmt(r["grid_flops_per_synapse_update"], ".0f"),
+        _fmt(r["vmap_forward_s"], ".4f"),
+        _fmt(r["grid_forward_s"], ".4f"),
+        _fmt(r["forward_speedup"], ".2f"),
+        _fmt(r["vmap_meta_step_s"], ".4f"),
+        _fmt(r["grid_meta_step_s"], ".4f"),
+        _fmt(r["meta_step_speedup"], ".2f"),
+        _fmt(r["vmap_meta_step_over_forward"], ".2f"),
+        _fmt(r["grid_meta_step_over_forward"], ".2f"),
+        _fmt(r["vmap_forward_fraction_of_matmul"], ".3f"),
+        _fmt(r["grid_forward_reference_fraction_of_matmul"], ".3f"),
+        _fmt(r["grid_forward_fraction_of_matmul"], ".3f"),
+      )
+      for r in report["kernels"]
+    ]
+    lines += _table(header, rows)
   lines.append(f"process peak RSS: {_mib(report['process_peak_rss_bytes'])} MiB")
   return "\n".join(lines)

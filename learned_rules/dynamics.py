@@ -7,18 +7,44 @@ import numpy as np
 
 from learned_rules.rules.base import Rule
 from learned_rules.state import NetworkState
-from learned_rules.topology import NUM_NEURON_TYPES, Topology
+from learned_rules.topology import NUM_NEURON_TYPES, Topology, synapse_layout
+
+KERNELS = ("auto", "vmap")  # "vmap": always the per-synapse vmap of Rule.synapse_core
 
 
 class Network:
-  """A rule running on a topology. Holds only static structure; all functions are pure."""
+  """A rule running on a topology. Holds only static structure; all functions are pure.
 
-  def __init__(self, rule: Rule, topology: Topology, aggregation: str = "mean"):
+  `layout` (default: the topology's `layout`, see topology.synapse_layout) chooses how synapse
+  states are stored: NetworkState.synapse_state is an (N, N, d_w) [post, pre] array for the
+  dense layout, a tuple of per-projection blocks or one (R, F, d_w) gathered table otherwise
+  (`dense_synapse_state` turns any of them into the dense array). Values are the same in every
+  layout, to float rounding (the messages are summed in another order).
+
+  `kernel`: a rule may offer `synapse_grid(params, w, a_pre, a_post, mask)` (an attribute, None
+  when unavailable), a whole dense block of synapses at once returning (w', summed forward
+  messages (P, d_m), summed backward messages (Q, d_m)), equal to vmapping `synapse_core` and
+  summing; "auto" uses it for dense blocks where the rule has one, "vmap" never does. It is an
+  optional speed-up, not part of the Rule interface (rules/base.py).
+  """
+
+  def __init__(
+    self,
+    rule: Rule,
+    topology: Topology,
+    aggregation: str = "mean",
+    layout: str | None = None,
+    kernel: str = "auto",
+  ):
     if aggregation not in ("mean", "sum"):
       raise ValueError(f"aggregation={aggregation!r}: expected 'mean' or 'sum'.")
+    if kernel not in KERNELS:
+      raise ValueError(f"kernel={kernel!r}: expected one of {KERNELS}.")
     self.rule = rule
     self.topology = topology
     self.aggregation = aggregation
+    self.layout = synapse_layout(topology, layout)
+    self.kernel = kernel
     self._mask = np.asarray(topology.mask, np.float32)
     if aggregation == "mean":
       self._forward_norm = 1.0 / np.maximum(topology.fan_in, 1.0)
@@ -36,17 +62,104 @@ class Network:
     return self.rule.init_params(rng, NUM_NEURON_TYPES)
 
   def init_state(self, params, rng) -> NetworkState:
-    """Neuron states at zero, synapse states sampled afresh (masked ones zero)."""
+    """Neuron states at zero, synapse states sampled afresh (masked ones zero).
+
+    The sample is always drawn on the whole N x N grid and the real synapses taken from it, so
+    one key gives the same synapse states in every layout.
+    """
     n = self.num_neurons
     synapse_state = self.rule.init_synapse_state(params, rng, (n, n))
     return NetworkState(
       neuron_state=self.rule.init_neuron_state(params, n),
-      synapse_state=synapse_state * self._mask[..., None],
+      synapse_state=self.from_dense_synapse_state(synapse_state),
     )
+
+  def from_dense_synapse_state(self, dense):
+    """(N, N, d) [post, pre] -> this layout's synapse state (absent synapses dropped or zeroed)."""
+    layout = self.layout
+    if layout.kind == "dense":
+      return dense * self._mask[..., None]
+    if layout.kind == "blocks":
+      return tuple(dense[p0:p1, q0:q1] for p0, p1, q0, q1 in layout.blocks)
+    table = dense[layout.post_rows[:, None], layout.pre_index]
+    return table if layout.valid is None else table * layout.valid[..., None]
+
+  def dense_synapse_state(self, synapse_state):
+    """This layout's synapse state -> (N, N, d) [post, pre], zero where no synapse exists."""
+    layout = self.layout
+    if layout.kind == "dense":
+      return synapse_state
+    n = self.num_neurons
+    leaves = jax.tree.leaves(synapse_state)
+    dense = jnp.zeros((n, n) + leaves[0].shape[2:], leaves[0].dtype)
+    if layout.kind == "blocks":
+      for (p0, p1, q0, q1), block in zip(layout.blocks, synapse_state, strict=True):
+        dense = dense.at[p0:p1, q0:q1].set(block)
+      return dense
+    table = synapse_state if layout.valid is None else synapse_state * layout.valid[..., None]
+    # Padding slots point at real synapses of their row but add zero.
+    return dense.at[layout.post_rows[:, None], layout.pre_index].add(table)
 
   def embeddings(self, params) -> jax.Array:
     table = self.rule.type_embeddings(params, NUM_NEURON_TYPES)
     return table[self.topology.neuron_type]
+
+  def _grid(self, params, w, a_pre, a_post, mask):
+    """One dense [post, pre] block: (w', forward summed over pre, backward summed over post).
+
+    `mask` (P, Q) numpy 0/1 or None when every entry is a synapse; absent ones keep their state
+    and send nothing.
+    """
+    rule = self.rule
+    grid = getattr(rule, "synapse_grid", None) if self.kernel == "auto" else None
+    if grid is not None:
+      return grid(params, w, a_pre, a_post, mask)
+    core = jax.vmap(rule.synapse_core, (None, 0, 0, None))  # over pre
+    core = jax.vmap(core, (None, 0, None, 0))  # over post
+    new_w, forward, backward = core(params, w, a_pre, a_post)  # (P, Q, .)
+    if mask is None:
+      return new_w, jnp.sum(forward, axis=1), jnp.sum(backward, axis=0)
+    mask = mask[..., None]
+    new_w = jnp.where(mask > 0, new_w, w)
+    return new_w, jnp.sum(forward * mask, axis=1), jnp.sum(backward * mask, axis=0)
+
+  def _gathered(self, params, w, a_pre, a_post):
+    """The gathered table: (w', forward (N, d_m), backward (N, d_m)) summed per neuron."""
+    layout, rule = self.layout, self.rule
+    core = jax.vmap(rule.synapse_core, (None, 0, 0, None))  # over a row's slots
+    core = jax.vmap(core, (None, 0, 0, 0))  # over post rows
+    rows = layout.post_rows
+    new_w, forward, backward = core(params, w, a_pre[layout.pre_index], a_post[rows])
+    if layout.valid is not None:
+      valid = layout.valid[..., None]
+      new_w = jnp.where(valid > 0, new_w, w)
+      forward, backward = forward * valid, backward * valid
+    n = self.num_neurons
+    forward_in = jnp.sum(forward, axis=1)
+    if not layout.all_rows:
+      forward_in = jnp.zeros((n,) + forward_in.shape[1:], forward_in.dtype).at[rows].set(forward_in)
+    flat = backward.reshape((-1,) + backward.shape[2:])
+    backward_in = jax.ops.segment_sum(flat, layout.pre_index.reshape(-1), num_segments=n)
+    return new_w, forward_in, backward_in
+
+  def _synapses(self, params, w, a_pre, a_post):
+    """Every synapse's update in this layout: (w', forward sums (N, .), backward sums (N, .))."""
+    layout = self.layout
+    if layout.kind == "dense":
+      return self._grid(params, w, a_pre, a_post, self._mask)
+    if layout.kind == "gathered":
+      return self._gathered(params, w, a_pre, a_post)
+    new_w, forward_in, backward_in = [], 0.0, 0.0
+    n = self.num_neurons
+    for (p0, p1, q0, q1), block in zip(layout.blocks, w, strict=True):
+      block_w, forward, backward = self._grid(params, block, a_pre[q0:q1], a_post[p0:p1], None)
+      new_w.append(block_w)
+      forward_in = forward_in + jnp.pad(forward, [(p0, n - p1), (0, 0)])
+      backward_in = backward_in + jnp.pad(backward, [(q0, n - q1), (0, 0)])
+    if not layout.blocks:  # no synapse at all
+      zeros = jnp.zeros((n, self.rule.message_size), a_pre.dtype)
+      return (), zeros, zeros
+    return tuple(new_w), forward_in, backward_in
 
   def step(self, params, state: NetworkState, external, embeddings=None):
     """One synchronous update of every synapse and neuron; returns (state', output logits).
@@ -58,13 +171,9 @@ class Network:
     e = self.embeddings(params) if embeddings is None else embeddings
     a_pre = jax.vmap(rule.synapse_pre, (None, 0, 0))(params, h, e)  # O(N)
     a_post = jax.vmap(rule.synapse_post, (None, 0, 0))(params, h, e)  # O(N)
-    core = jax.vmap(rule.synapse_core, (None, 0, 0, None))  # over pre
-    core = jax.vmap(core, (None, 0, None, 0))  # over post
-    new_w, forward, backward = core(params, w, a_pre, a_post)  # (N_post, N_pre, .)
-    mask = self._mask[..., None]
-    new_w = jnp.where(mask > 0, new_w, w)
-    forward_in = jnp.sum(forward * mask, axis=1) * self._forward_norm[:, None]
-    backward_in = jnp.sum(backward * mask, axis=0) * self._backward_norm[:, None]
+    new_w, forward_sum, backward_sum = self._synapses(params, w, a_pre, a_post)
+    forward_in = forward_sum * self._forward_norm[:, None]
+    backward_in = backward_sum * self._backward_norm[:, None]
     new_h = jax.vmap(rule.neuron_step, (None, 0, 0, 0, 0, 0))(
       params, h, forward_in, backward_in, e, external
     )

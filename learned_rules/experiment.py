@@ -7,9 +7,10 @@ trainer adds the `train` block. Errors are `ConfigError`s naming the key.
 
 import dataclasses
 
-from learned_rules import evaluation, rules, tasks, topology
+from learned_rules import evaluation, rules, sharded, tasks, topology
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network
+from learned_rules.sharded import ShardedNetwork
 
 __all__ = ["ConfigError", "Experiment", "build", "validate"]
 
@@ -29,24 +30,30 @@ class Experiment:
       input_channels=self.task.input_channels,
       num_visible=self.task.num_visible,
       sequence_input_size=self.task.sequence_input_size,
+      store_steps=self.task.config.get("store_steps", 0),
+      recall_steps=self.task.config.get("recall_steps", 0),
     )
 
   def model(self, rule_name: str):
     """The rule `rule_name` (the config's rule block) running on the topology, as a Network.
 
-    A registered model without neurons (the LSTM) is returned as it is.
+    With train.model_parallel = M > 1 it is a ShardedNetwork split over M devices. A registered
+    model without neurons (the LSTM) is returned as it is.
     """
     built = rules.build(rule_name, self.config.rule, self.context())
-    if isinstance(built, rules.Rule):
-      return Network(built, self.topology, self.config.aggregation)
-    return built
+    if not isinstance(built, rules.Rule):
+      return built
+    devices = model_parallel(self.config)
+    if devices > 1:
+      return sharded.build(built, self.topology, self.config.aggregation, devices)
+    return Network(built, self.topology, self.config.aggregation)
 
   network = model  # the name most call sites read best with
 
   def state_floats(self, rule_name: str) -> int:
     """Floats of dynamic state (synapse plus neuron states, or the LSTM carry) of a model."""
     model = self.model(rule_name)
-    if not isinstance(model, Network):
+    if not isinstance(model, Network | ShardedNetwork):
       return model.num_state_floats
     rule = model.rule
     return (
@@ -56,22 +63,52 @@ class Experiment:
 
   def synapses(self, rule_name: str) -> int:
     """Synapses of the model (none for a model without neurons)."""
-    return self.topology.num_synapses if isinstance(self.model(rule_name), Network) else 0
+    has_neurons = isinstance(self.model(rule_name), Network | ShardedNetwork)
+    return self.topology.num_synapses if has_neurons else 0
 
   @property
   def num_state_floats(self) -> int:
     return self.state_floats(self.config.rule.name)
 
 
+def model_parallel(config) -> int:
+  """train.model_parallel: devices one network is split over (1 when the config has no such key)."""
+  train = config.get("train")
+  return 1 if train is None else train.get("model_parallel", 1)
+
+
+def validate_model_parallel(config, num_neurons: int) -> None:
+  """train.model_parallel: enough devices, N divisible, and no data parallelism beside it."""
+  devices = model_parallel(config)
+  if devices == 1 and not isinstance(devices, bool):
+    return
+  sharded.model_devices(devices)  # ConfigError: not an integer >= 1, or too few devices
+  sharded.check_divisible(num_neurons, devices)
+  if config.train.get("estimator", "bptt") != "bptt":
+    raise ConfigError(
+      f"train.model_parallel={devices}: only train.estimator='bptt' runs a network split over "
+      "devices; set train.model_parallel=1 for the others."
+    )
+  if config.train.get("num_devices", 1) != 1:
+    raise ConfigError(
+      f"train.model_parallel={devices} splits one network over {devices} devices; splitting the "
+      "batch over devices at the same time is not supported: set train.num_devices=1."
+    )
+
+
 def validate(config) -> None:
   """Checks the task, topology, rule, aggregation and eval blocks; ConfigError names the key."""
   tasks.validate(config.task)
   task = tasks.build(config.task)
-  topology.build(config.topology, task.num_visible)
+  topo = topology.build(config.topology, task.num_visible)
   rules.validate(config.rule)
   if config.aggregation not in AGGREGATIONS:
     raise ConfigError(f"aggregation={config.aggregation!r}: expected one of {AGGREGATIONS}.")
   evaluation.validate(config.eval, task)
+  validate_model_parallel(config, topo.num_neurons)
+  context = Experiment(task=task, topology=topo, config=config).context()
+  for name in (config.rule.name, *config.eval.baselines):
+    rules.build(name, config.rule, context)  # a rule may refuse this task or network (ConfigError)
 
 
 def build(config) -> Experiment:

@@ -1,5 +1,7 @@
 """The network's dynamic state: one record per episode."""
 
+from typing import Any
+
 import flax.struct
 import jax
 
@@ -7,4 +9,6 @@ import jax
 @flax.struct.dataclass
 class NetworkState:
   neuron_state: jax.Array  # (N, d_h)
-  synapse_state: jax.Array  # (N, N, d_w), indexed [post, pre]; masked entries are inert
+  # Dense layout: (N, N, d_w) [post, pre], masked entries inert; per-synapse layouts: a pytree of
+  # real synapses only (dynamics.Network.dense_synapse_state gives the dense view).
+  synapse_state: Any

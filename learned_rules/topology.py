@@ -1,8 +1,11 @@
 """Static network structure: neuron groups with types, and projections compiled to one mask.
 
-Synapses are stored densely as a [post, pre] matrix with a 0/1 mask: every topology then runs
-through the same vmapped step with regular shapes (fast on accelerators), and masked entries are
-inert. This is our design choice; the spec only asks for groups, projections and masks.
+The mask says which synapses exist; a `SynapseLayout` says how their states are stored. Dense:
+a [post, pre] matrix with the mask (regular shapes, masked entries inert; fastest where nearly
+every synapse exists). Per synapse: only real synapses, as dense [post, pre] blocks, one per
+projection, when the mask is a union of whole group-to-group blocks (layered nets), otherwise as a
+gathered [post, slot] table with each slot's presynaptic index (sparse nets). Our design choice;
+the spec only asks for groups, projections and masks.
 """
 
 import dataclasses
@@ -11,6 +14,11 @@ import numpy as np
 
 from learned_rules.common.errors import ConfigError
 from learned_rules.common.registry import Registry
+
+# How synapse states are stored (`topology.layout`): 'auto' picks per-synapse storage when fewer
+# than AUTO_DENSE_FRACTION of the N x N grid are real synapses, dense otherwise.
+LAYOUTS = ("auto", "dense", "per_synapse")
+AUTO_DENSE_FRACTION = 0.5
 
 # Neuron types shared by every topology, so a rule's type embeddings transfer across them.
 NEURON_TYPES = ("visible", "input", "hidden", "output")
@@ -34,6 +42,10 @@ class Topology:
   mask: np.ndarray  # (N, N) float 0/1, mask[post, pre] = 1 where synapse pre -> post exists
   input_index: np.ndarray  # (V,) neuron receiving visible bit v as external input
   output_index: np.ndarray  # (V,) neuron whose readout predicts visible bit v
+  # One of LAYOUTS: how synapse states are stored (`synapse_layout`). The builders below give
+  # 'dense' (the layout code written against a dense synapse_state expects); `build` sets the
+  # config's topology.layout ('auto' by default).
+  layout: str = "dense"
 
   @property
   def num_neurons(self) -> int:
@@ -129,6 +141,76 @@ def sparse(num_visible: int, num_hidden: int = 0, fan_in: int = 8, seed: int = 0
   return dataclasses.replace(dense, name="sparse", mask=mask)
 
 
+@dataclasses.dataclass(frozen=True)
+class SynapseLayout:
+  """Where each stored synapse state sits; index arrays are numpy (compile-time constants).
+
+  kind 'dense': state (N, N, d_w) [post, pre], masked entries inert. kind 'blocks': a tuple of
+  states (post_stop - post_start, pre_stop - pre_start, d_w), one per entry of `blocks`, every
+  entry a real synapse. kind 'gathered': state (R, F, d_w); slot [r, f] is the synapse
+  pre_index[r, f] -> post_rows[r], real where `valid` is 1 (None: every slot is real).
+  """
+
+  kind: str
+  blocks: tuple[tuple[int, int, int, int], ...] = ()  # blocks: (post_start, post_stop, pre_...)
+  post_rows: np.ndarray | None = None  # gathered: (R,) neurons with at least one synapse
+  pre_index: np.ndarray | None = None  # gathered: (R, F) presynaptic neuron of each slot
+  valid: np.ndarray | None = None  # gathered: (R, F) float 0/1 when fan-ins differ, else None
+
+  @property
+  def all_rows(self) -> bool:
+    return self.post_rows is not None and np.array_equal(
+      self.post_rows, np.arange(len(self.post_rows))
+    )
+
+
+def _whole_blocks(topology: Topology):
+  """(post_start, post_stop, pre_start, pre_stop) of every group-to-group projection, or None
+  when some group pair is only partly connected."""
+  offsets = np.cumsum([0] + [g.size for g in topology.groups])
+  blocks = []
+  for post in range(len(topology.groups)):
+    for pre in range(len(topology.groups)):
+      p0, p1, q0, q1 = offsets[post], offsets[post + 1], offsets[pre], offsets[pre + 1]
+      block = topology.mask[p0:p1, q0:q1]
+      if block.size and block.all():
+        blocks.append((int(p0), int(p1), int(q0), int(q1)))
+      elif block.any():
+        return None
+  return tuple(blocks)
+
+
+def synapse_layout(topology: Topology, layout: str | None = None) -> SynapseLayout:
+  """The storage of `topology`'s synapses under `layout` (default: the topology's own)."""
+  layout = topology.layout if layout is None else layout
+  if layout not in LAYOUTS:
+    raise ConfigError(f"topology.layout={layout!r}: use one of {LAYOUTS} ('auto': the fast one).")
+  n = topology.num_neurons
+  if layout == "auto":
+    dense = topology.num_synapses >= AUTO_DENSE_FRACTION * n * n
+    layout = "dense" if dense else "per_synapse"
+  if layout == "dense":
+    return SynapseLayout("dense")
+  blocks = _whole_blocks(topology)
+  if blocks is not None:
+    return SynapseLayout("blocks", blocks=blocks)
+  mask = topology.mask > 0
+  rows = np.nonzero(mask.any(axis=1))[0]
+  width = max(int(mask.sum(axis=1).max()), 1)
+  pre_index = np.zeros((len(rows), width), np.int32)
+  valid = np.zeros((len(rows), width), np.float32)
+  for r, post in enumerate(rows):
+    pres = np.nonzero(mask[post])[0]
+    pre_index[r, : len(pres)] = pres
+    valid[r, : len(pres)] = 1.0
+  return SynapseLayout(
+    "gathered",
+    post_rows=rows.astype(np.int32),
+    pre_index=pre_index,
+    valid=None if valid.all() else valid,
+  )
+
+
 # Builders by `config.topology.name`: (topology config block, num_visible) -> Topology.
 TOPOLOGIES = Registry("topology", "topology.name")
 TOPOLOGIES.register(
@@ -148,4 +230,7 @@ def build(config, num_visible: int) -> Topology:
       raise ConfigError(f"topology.hidden_sizes[{i}]={size!r}: must be a positive integer.")
   if not isinstance(config.fan_in, int) or isinstance(config.fan_in, bool):
     raise ConfigError(f"topology.fan_in={config.fan_in!r}: must be an integer.")
-  return TOPOLOGIES.get(config.name)(config, num_visible)
+  layout = config.get("layout", "auto")
+  if layout not in LAYOUTS:
+    raise ConfigError(f"topology.layout={layout!r}: use one of {LAYOUTS} ('auto': the fast one).")
+  return dataclasses.replace(TOPOLOGIES.get(config.name)(config, num_visible), layout=layout)

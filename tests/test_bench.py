@@ -38,6 +38,8 @@ def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
     "--memory_size=16",
     "--episode_lengths=8,14",
     "--remat_every=1,4",
+    "--layout_size=32",
+    "--kernel_sizes=16",
     f"--json={path}",
   )
   assert result.returncode == 0, result.stderr[-3000:]
@@ -53,9 +55,20 @@ def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
     assert row["meta_step_memory_bytes"] > row["forward_memory_bytes"] > 0
     for name in FRACTIONS:
       assert 0 < row[name] <= 1, (row["topology"], name, row[name])
-  # The engine updates the whole N x N grid, so fewer synapses cost more FLOPs each.
-  per_update = {row["topology"]: row["forward_flops_per_synapse_update"] for row in report["sizes"]}
-  assert per_update["fully_connected"] < per_update["sparse"]
+  # Layouts: sparse and layered forward, three storages, each timed.
+  assert [row["topology"] for row in report["layouts"]] == ["sparse", "layered"]
+  for row in report["layouts"]:
+    assert row["num_neurons"] == 32
+    for name in ("dense_vmap", "dense_grid", "per_synapse"):
+      assert row[f"forward_{name}_s"] > 0
+    assert row["speedup_vs_dense_vmap"] > 0 and row["speedup_vs_dense_grid"] > 0
+  assert "x_vs_vmap" in result.stdout and "fwd_x" in result.stdout
+  (kernel,) = report["kernels"]
+  assert kernel["num_neurons"] == 16 and kernel["forward_speedup"] > 0
+  # The block kernel sums the hidden layer before the message weights: fewer FLOPs per update.
+  assert kernel["grid_flops_per_synapse_update"] < kernel["reference_flops_per_synapse_update"]
+  for name in ("vmap", "grid"):
+    assert kernel[f"{name}_meta_step_s"] > 0 and kernel[f"{name}_forward_s"] > 0
   memory = {(r["episode_steps"], r["remat_every"]): r for r in report["memory_vs_length"]}
   assert set(memory) == {(8, 1), (8, 4), (14, 1), (14, 4)}
   assert memory[14, 1]["meta_step_over_every_step"] == 1.0

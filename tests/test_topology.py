@@ -48,7 +48,7 @@ def test_masked_synapses_stay_inert(name):
     "sparse": topology.sparse(6, num_hidden=2, fan_in=3),
   }[name]
   rule = LearnedRule(neuron_state_size=4, synapse_state_size=2, message_size=3, hidden_size=8)
-  network = Network(rule, topo)
+  network = Network(rule, topo, layout="dense")  # masked entries exist only in the dense grid
   params = rule.init_params(jax.random.PRNGKey(0), topology.NUM_NEURON_TYPES)
   state = network.init_state(params, jax.random.PRNGKey(1))
   absent = topo.mask == 0

@@ -239,6 +239,21 @@ class Checkpointer:
       self.restored_extra = meta.get("extra", {})
       return state, step
 
+  def restore_at(self, step: int, template):
+    """(state like `template`, the `extra` saved with it) of the checkpoint of `step`.
+
+    For reading a run's history (learning curves); raises if that checkpoint does not fit.
+    """
+    expected_tree = to_host(template)
+    meta = self._read_meta(step)
+    lines = differences(meta["leaves"], describe(expected_tree))
+    if lines:
+      raise CheckpointMismatchError(
+        f"checkpoint {os.path.join(self.directory, str(step))} does not match: " + "; ".join(lines)
+      )
+    restored = self._read_state(step, expected_tree)
+    return flax.serialization.from_state_dict(template, restored), meta.get("extra", {})
+
   def close(self) -> None:
     with _quiet():
       self._manager.close()

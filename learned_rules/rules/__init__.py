@@ -14,7 +14,8 @@ from learned_rules.baselines.lstm import LSTMModel
 from learned_rules.common.errors import ConfigError
 from learned_rules.common.registry import Registry
 from learned_rules.rules import cue_weighted
-from learned_rules.rules.base import STORE_CHANNEL, VALUE_CHANNEL, Rule
+from learned_rules.rules.backprop import NONLINEARITIES, BackpropRule
+from learned_rules.rules.base import STORE_CHANNEL, TEACHING_CHANNEL, VALUE_CHANNEL, Rule
 from learned_rules.rules.delta import DeltaRule
 from learned_rules.rules.hebbian import HebbianRule
 from learned_rules.rules.learned import ACTIVATIONS, LearnedRule
@@ -30,6 +31,8 @@ class Context:
   input_channels: int = 2  # external input channels per neuron (the task's)
   num_visible: int = 0  # visible values per step (models without neurons)
   sequence_input_size: int = 0  # features per step of the flat stream (models without neurons)
+  store_steps: int = 0  # steps each item is presented for storage (the task's; 0: not known)
+  recall_steps: int = 0  # steps each cue is shown during recall (the task's; 0: not known)
 
 
 RULES = Registry("rule", "rule.name")
@@ -82,6 +85,54 @@ RULES.register(
     c.free_weight, learning_rate=c.delta_learning_rate
   ),
 )
+
+
+def _layered(config, context: Context, train_hidden: bool) -> BackpropRule:
+  """backprop / delta_features on the context's network; ConfigError if the task cannot drive it."""
+  if context.topology is None:
+    raise ValueError(
+      "rules 'backprop' and 'delta_features' need the topology (Context(topology=))."
+    )
+  name = "backprop" if train_hidden else "delta_features"
+  rule = BackpropRule(
+    context.topology,
+    aggregation=context.aggregation,
+    store_steps=context.store_steps,
+    learning_rate=config.backprop_learning_rate
+    if train_hidden
+    else config.delta_features_learning_rate,
+    nonlinearity=config.backprop_nonlinearity,
+    init_gain=config.backprop_init_gain,
+    output_init_gain=None if train_hidden else 0.0,  # the delta rule starts from empty memory
+    train_hidden=train_hidden,
+    normalized=not train_hidden,
+  )
+  if context.input_channels <= TEACHING_CHANNEL:
+    raise ConfigError(
+      f"rule {name!r} learns from the target taught to the output neurons: it needs a task with "
+      "a teaching channel (task.teaching=True for the remember task)."
+    )
+  m = rule.weight_layers
+  if 0 < context.store_steps < rule.required_store_steps():
+    raise ConfigError(
+      f"task.store_steps={context.store_steps}: rule {name!r} on a net of {m} synapse layers "
+      f"needs at least {rule.required_store_steps()} steps per stored item (forward and backward "
+      "sweeps, one layer per step); raise task.store_steps."
+    )
+  if 0 < context.recall_steps < rule.required_recall_steps():
+    raise ConfigError(
+      f"task.recall_steps={context.recall_steps}: rule {name!r} on a net of {m} synapse layers "
+      f"answers a cue {m} steps after it is shown; raise task.recall_steps to at least "
+      f"{rule.required_recall_steps()}."
+    )
+  return rule
+
+
+# Layered nets taught at their outputs (rules/backprop.py): 'backprop' performs one SGD step of
+# back-propagation per stored item; 'delta_features' learns only the output layer, by the
+# normalized delta rule over the frozen random hidden layer(s).
+RULES.register("backprop", lambda c, ctx: _layered(c, ctx, train_hidden=True))
+RULES.register("delta_features", lambda c, ctx: _layered(c, ctx, train_hidden=False))
 # A non-plastic baseline: an LSTM meta-trained by the same loop (memory only in its activations).
 RULES.register(
   "lstm", lambda c, ctx: LSTMModel(ctx.sequence_input_size, ctx.num_visible, c.lstm_hidden_size)
@@ -114,12 +165,22 @@ def validate(config) -> None:
     raise ConfigError(f"rule.free_weight={config.free_weight!r}: must be in [0, 1].")
   if not config.delta_learning_rate > 0:
     raise ConfigError(f"rule.delta_learning_rate={config.delta_learning_rate!r}: must be > 0.")
+  for key in ("backprop_learning_rate", "delta_features_learning_rate", "backprop_init_gain"):
+    if not config[key] > 0:
+      raise ConfigError(f"rule.{key}={config[key]!r}: must be > 0.")
+  if config.backprop_nonlinearity not in NONLINEARITIES:
+    raise ConfigError(
+      f"rule.backprop_nonlinearity={config.backprop_nonlinearity!r}: expected one of "
+      f"{NONLINEARITIES}."
+    )
 
 
 __all__ = [
   "RULES",
   "STORE_CHANNEL",
+  "TEACHING_CHANNEL",
   "VALUE_CHANNEL",
+  "BackpropRule",
   "Context",
   "DeltaRule",
   "HebbianRule",

@@ -15,9 +15,11 @@ import jax.numpy as jnp
 Params = Any
 
 # External input channels every task provides (tasks/base.py): the value clamped on the neuron
-# (0 where none) and the store-phase flag. Tasks may add channels after these two.
+# (0 where none) and the store-phase flag. Tasks may add channels after these two; a task that
+# teaches its output neurons (their target during storage, 0 elsewhere) puts it on channel 2.
 VALUE_CHANNEL = 0
 STORE_CHANNEL = 1
+TEACHING_CHANNEL = 2
 
 
 class Rule(abc.ABC):

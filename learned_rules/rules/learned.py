@@ -6,6 +6,13 @@ presynaptic neuron) + K_post [h_post, e_post] (once per postsynaptic neuron) + K
 Synapse update: w' = w + scale * tanh(increment), residual with a bounded step (our choice).
 Neuron network: [h, F, B, e, x] -> hidden -> (gate, candidate); h' = (1 - g) h + g tanh(candidate),
 a gated residual that keeps |h| <= 1 (our choice). Readout: one shared linear logit.
+
+`synapse_grid` is the same synapse computation for a whole dense [post, pre] block at once (the
+engine uses it where it can; values equal to vmapping `synapse_core`, to float rounding). Its
+messages are linear in the synapse network's hidden layer z, so they are summed as
+(sum_j z_ij) W + count b: per synapse only the first layer and the d_w increment outputs are
+computed. The block is computed in chunks of post rows that stay in cache, and its gradient
+(a custom VJP) recomputes each chunk instead of keeping z for the whole grid.
 """
 
 from collections.abc import Sequence
@@ -13,8 +20,13 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from learned_rules.rules.base import Rule
+
+# Synapses per chunk of synapse_grid (rows x presynaptic neurons): its hidden layer, about this
+# many x hidden_size floats per episode, stays in cache. Chosen by measurement (bench).
+GRID_CHUNK_SYNAPSES = 1024
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "gelu": jax.nn.gelu, "silu": jax.nn.silu}
 
@@ -148,3 +160,138 @@ class LearnedRule(Rule):
 
   def readout(self, params, h):
     return self._readout.apply({"params": params["readout"]}, h)[0]
+
+  @property
+  def synapse_grid(self):
+    """The whole-block kernel, or None where a subclass changed the per-synapse computation."""
+    cls = type(self)
+    same = all(
+      getattr(cls, name) is getattr(LearnedRule, name)
+      for name in ("synapse_core", "_synapse_output", "_first_kernel_blocks")
+    )
+    return self._synapse_grid if same else None
+
+  def _synapse_grid(self, params, w, a_pre, a_post, mask=None):
+    """(P, Q, d_w) states of a [post, pre] block -> (w', forward sums (P, d_m), backward (Q, d_m)).
+
+    `mask` (P, Q) numpy 0/1 (None: all real): absent synapses keep their state, send nothing.
+    """
+    d_w, d_m = self.synapse_state_size, self.message_size
+    k_w, _, _ = self._first_kernel_blocks(params)
+    rest = params["synapse_rest"]["Dense_0"]
+    kernel, bias = rest["kernel"], rest["bias"]
+    k_inc, b_inc = kernel[:, :d_w], bias[:d_w]
+    posts, pres = w.shape[0], w.shape[1]
+    zf, zb, new_w = _grid_kernel(
+      self.activation, self.synapse_update_scale if self.plastic_synapses else None, mask
+    )(w, a_pre, a_post, k_w, k_inc, b_inc)
+    count_f = np.full(posts, pres, np.float32) if mask is None else mask.sum(axis=1)
+    count_b = np.full(pres, posts, np.float32) if mask is None else mask.sum(axis=0)
+    forward = zf @ kernel[:, d_w : d_w + d_m] + count_f[:, None] * bias[d_w : d_w + d_m]
+    backward = zb @ kernel[:, d_w + d_m :] + count_b[:, None] * bias[d_w + d_m :]
+    if not self.backward_messages:
+      backward = jnp.zeros_like(backward)
+    return new_w, forward, backward
+
+
+def _chunk_rows(posts: int, pres: int) -> int:
+  """The largest divisor of `posts` whose chunk has at most GRID_CHUNK_SYNAPSES synapses."""
+  limit = max(GRID_CHUNK_SYNAPSES // max(pres, 1), 1)
+  return max(d for d in range(1, min(posts, limit) + 1) if posts % d == 0)
+
+
+def _grid_kernel(activation: str, scale, mask):
+  """The chunked synapse_grid computation with its custom VJP (static activation, scale, mask).
+
+  f(w, a_pre, a_post, k_w, k_inc, b_inc) -> (sum_pre m z (P, H), sum_post m z (Q, H), w')
+  with z = act(a_pre + a_post + w k_w) and w' = w + scale tanh(z k_inc + b_inc) where m = 1.
+  `scale` None: frozen synapses (w' = w).
+  """
+  act = ACTIVATIONS[activation]
+
+  def chunks(w, a_post):
+    posts, pres = w.shape[:2]
+    rows = _chunk_rows(posts, pres)
+    count = posts // rows
+    m = np.ones((posts, pres), np.float32) if mask is None else np.asarray(mask, np.float32)
+    xs = (
+      w.reshape((count, rows) + w.shape[1:]),
+      a_post.reshape((count, rows) + a_post.shape[1:]),
+      m.reshape(count, rows, pres),
+    )
+    return xs, count, rows
+
+  def pre_activation(w, a_pre, a_post, k_w):
+    pre = a_pre[None, :, :] + a_post[:, None, :]
+    for i in range(w.shape[-1]):  # d_w is small: broadcast FMAs fuse with the tanh, a dot does not
+      pre = pre + w[..., i : i + 1] * k_w[i]
+    return pre
+
+  def update(w, z, m, k_inc, b_inc):
+    if scale is None:
+      return w, None
+    t = jnp.tanh(z @ k_inc + b_inc)
+    return jnp.where(m[..., None] > 0, w + scale * t, w), t
+
+  def forward(w, a_pre, a_post, k_w, k_inc, b_inc):
+    (ws, posts, ms), count, rows = chunks(w, a_post)
+
+    def body(zb, x):
+      w_c, a_c, m_c = x
+      z = act(pre_activation(w_c, a_pre, a_c, k_w))
+      zm = z * m_c[..., None]
+      new_w, _ = update(w_c, z, m_c, k_inc, b_inc)
+      return zb + jnp.sum(zm, axis=0), (jnp.sum(zm, axis=1), new_w)
+
+    zb0 = jnp.zeros(a_pre.shape, jnp.result_type(a_pre, a_post, w))
+    zb, (zf, new_w) = jax.lax.scan(body, zb0, (ws, posts, ms))
+    return zf.reshape((count * rows,) + zf.shape[2:]), zb, new_w.reshape(w.shape)
+
+  @jax.custom_vjp
+  def kernel(w, a_pre, a_post, k_w, k_inc, b_inc):
+    return forward(w, a_pre, a_post, k_w, k_inc, b_inc)
+
+  def kernel_fwd(w, a_pre, a_post, k_w, k_inc, b_inc):
+    return forward(w, a_pre, a_post, k_w, k_inc, b_inc), (w, a_pre, a_post, k_w, k_inc, b_inc)
+
+  def kernel_bwd(residuals, cotangents):
+    w, a_pre, a_post, k_w, k_inc, b_inc = residuals
+    g_zf, g_zb, g_w = cotangents
+    (ws, posts, ms), count, rows = chunks(w, a_post)
+    g_zfs = g_zf.reshape((count, rows) + g_zf.shape[1:])
+    g_ws = g_w.reshape(ws.shape)
+
+    def body(carry, x):
+      d_a_pre, d_k_w, d_k_inc, d_b_inc = carry
+      w_c, a_c, m_c, g_zf_c, g_w_c = x
+      pre = pre_activation(w_c, a_pre, a_c, k_w)
+      z, act_vjp = jax.vjp(act, pre)
+      m3 = m_c[..., None]
+      d_z = m3 * (g_zf_c[:, None, :] + g_zb[None, :, :])
+      if scale is not None:
+        t = jnp.tanh(z @ k_inc + b_inc)
+        d_inc = (m3 * g_w_c) * scale * (1.0 - t * t)
+        d_z = d_z + d_inc @ k_inc.T
+        d_k_inc = d_k_inc + jnp.einsum("pqh,pqi->hi", z, d_inc)
+        d_b_inc = d_b_inc + jnp.sum(d_inc, axis=(0, 1))
+      (d_pre,) = act_vjp(d_z)
+      d_w_c = g_w_c + d_pre @ k_w.T
+      d_k_w = d_k_w + jnp.einsum("pqi,pqh->ih", w_c, d_pre)
+      d_a_pre = d_a_pre + jnp.sum(d_pre, axis=0)
+      return (d_a_pre, d_k_w, d_k_inc, d_b_inc), (d_w_c, jnp.sum(d_pre, axis=1))
+
+    zeros = jax.tree.map(jnp.zeros_like, (a_pre, k_w, k_inc, b_inc))
+    (d_a_pre, d_k_w, d_k_inc, d_b_inc), (d_w, d_a_post) = jax.lax.scan(
+      body, zeros, (ws, posts, ms, g_zfs, g_ws)
+    )
+    return (
+      d_w.reshape(w.shape),
+      d_a_pre,
+      d_a_post.reshape(a_post.shape),
+      d_k_w,
+      d_k_inc,
+      d_b_inc,
+    )
+
+  kernel.defvjp(kernel_fwd, kernel_bwd)
+  return kernel

@@ -16,7 +16,7 @@ import math
 import os
 
 from learned_rules import probes
-from learned_rules.sweeps import grid, hopfield_reference
+from learned_rules.sweeps import grid, hopfield_reference, recipes
 
 THRESHOLD = 0.99  # the spec's capacity criterion on hidden-bit accuracy
 APPROX_THRESHOLD = 0.985  # Hopfield-style approximate recall: about 1.5% bit errors at the limit
@@ -38,6 +38,9 @@ def reference_capacities(n: float) -> dict:
   }
 
 
+SWEEP_KINDS = ("eval", "train")  # records of experiments/sweep.py; other files have their own
+
+
 def load_records(records_dir: str) -> tuple[list, list]:
   evals, trains = [], []
   for path in sorted(glob.glob(os.path.join(records_dir, "*.jsonl"))):
@@ -48,8 +51,8 @@ def load_records(records_dir: str) -> tuple[list, list]:
         if not line:
           continue
         record = json.loads(line)
-        if record.get("kind") == hopfield_reference.KIND:
-          continue  # not a sweep point: `load_reference` reads these
+        if record.get("kind") not in SWEEP_KINDS:
+          continue  # not a sweep point (the Hopfield reference, recipes, comparisons)
         record["sweep"] = sweep
         if record.get("kind") == "train":
           trains.append(record)
@@ -584,6 +587,10 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
       provenance(default, trains_for(default, trains)),
       "",
     ]
+  recipe_records = recipes.read_records(os.path.join(records_dir, "recipes.jsonl"))
+  if recipe_records:
+    recipes.plot(recipe_records, os.path.join(plots_dir, "recipes.png"))
+    md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)

@@ -7,8 +7,10 @@ oracle's answers on the same episodes). Episodes are the task's own `flax.struct
 nothing outside the task reads their fields.
 
 External input channels (the last axis of `neuron_inputs`): channel 0 is the value clamped on a
-neuron (0 where none), channel 1 the store-phase flag every neuron sees, channels 2.. are the
-task's own (a teaching signal on output neurons). Hand-written rules read channels 0 and 1 only.
+neuron (0 where none), channel 1 the store-phase flag every neuron sees, channel 2 (tasks that
+teach) the target on the output neurons while an item is stored, 0 at every other step and on
+every other neuron (`external_channels` builds them). The Hopfield-style hand-written rules read
+channels 0 and 1 only; the layered-net rules (backprop, delta_features) also read channel 2.
 """
 
 import abc
@@ -18,9 +20,16 @@ import jax.numpy as jnp
 
 from learned_rules import metrics
 from learned_rules.common.errors import ConfigError
-from learned_rules.rules.base import STORE_CHANNEL, VALUE_CHANNEL
+from learned_rules.rules.base import STORE_CHANNEL, TEACHING_CHANNEL, VALUE_CHANNEL
 
-__all__ = ["Task", "VALUE_CHANNEL", "STORE_CHANNEL", "model_inputs"]
+__all__ = [
+  "STORE_CHANNEL",
+  "TEACHING_CHANNEL",
+  "VALUE_CHANNEL",
+  "Task",
+  "external_channels",
+  "model_inputs",
+]
 
 
 class Task(abc.ABC):
@@ -145,15 +154,33 @@ class Task(abc.ABC):
     raise NotImplementedError(f"{type(self).__name__} has no memory-location probe.")
 
 
+LOSS_STEPS = ("all", "last")
+
+
 class BitTargetLoss:
-  """Mixin for tasks whose episodes have (T, V) `targets` in {0, 1} and a (T, V) `loss_mask`.
+  """Mixin for tasks whose episodes have (T, V) `targets` in {0, 1}, a (T, V) `loss_mask` and a
+  (T,) `eval_mask` (1 on the last step of each recall item, where metrics are read).
 
   The loss is the sigmoid cross-entropy of the read-out logits against the target bits, summed
-  where the mask is 1 and averaged over the mask's count.
+  where the mask is 1 and averaged over the mask's count. `task.loss_steps='last'` (a recipe
+  choice of ours) keeps only each recall item's last step, where it is scored, so the network
+  may take the earlier recall steps to settle; 'all' (the default) scores every recall step.
   """
 
+  def __init__(self, config):
+    super().__init__(config)
+    loss_steps = config.get("loss_steps", "all")
+    if loss_steps not in LOSS_STEPS:
+      raise ConfigError(f"task.loss_steps={loss_steps!r}: expected one of {LOSS_STEPS}.")
+    self._last_step_loss = loss_steps == "last"
+
+  def _loss_mask(self, episode):
+    if self._last_step_loss:
+      return episode.loss_mask * episode.eval_mask[:, None]
+    return episode.loss_mask
+
   def supervision(self, episode):
-    return {"targets": episode.targets, "loss_mask": episode.loss_mask}
+    return {"targets": episode.targets, "loss_mask": self._loss_mask(episode)}
 
   def loss_sum(self, logits, supervision) -> jax.Array:
     return metrics.masked_cross_entropy_sum(
@@ -161,7 +188,23 @@ class BitTargetLoss:
     )
 
   def loss_count(self, episode) -> jax.Array:
-    return jnp.maximum(jnp.sum(episode.loss_mask), 1.0)
+    return jnp.maximum(jnp.sum(self._loss_mask(episode)), 1.0)
+
+
+def external_channels(topology, values, store_flags, teaching=None) -> jax.Array:
+  """(T, N, C) per-neuron input channels from a task's (T, V) stream.
+
+  `values` (T, V) go to the input neurons (channel 0), the (T,) store flags to every neuron
+  (channel 1) and, when given, `teaching` (T, V) to the output neurons (channel 2): C = 2 or 3.
+  """
+  steps, n = values.shape[0], topology.num_neurons
+  channels = [
+    jnp.zeros((steps, n)).at[:, topology.input_index].set(values),
+    jnp.broadcast_to(store_flags[:, None], (steps, n)),
+  ]
+  if teaching is not None:
+    channels.append(jnp.zeros((steps, n)).at[:, topology.output_index].set(teaching))
+  return jnp.stack(channels, axis=-1)
 
 
 def model_inputs(task: Task, model, episodes) -> jax.Array:

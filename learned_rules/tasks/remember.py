@@ -12,6 +12,15 @@ Modes (visible vector of V bits, each bit one input neuron and one read-out neur
   follow with no input; target those frames.
 Every neuron also receives a store-phase flag (1 while a pattern is presented for storage), a
 neuromodulatory signal of our design that hand-written rules need to know when to write.
+
+Teaching (`task.teaching=True`, for networks whose output neurons are not the input neurons, such
+as layered nets; tasks/base.py channel 2): while an item is stored, its target is also given to
+the output neurons, and at every other step (recall included) that channel is 0, so a network can
+be taught what its outputs must later produce. auto: the pattern is clamped on the input neurons
+and taught on the output neurons. hetero becomes the input -> output layout of a layered net:
+V = D, the key a_k on the input neurons (during storage and as the whole recall cue), the value
+b_k taught on the output neurons during storage and read out from them at recall (every target
+bit is hidden from the cue). sequence mode has no teaching layout (a ConfigError).
 """
 
 import dataclasses
@@ -24,7 +33,7 @@ import numpy as np
 
 from learned_rules import metrics
 from learned_rules.common.errors import ConfigError
-from learned_rules.tasks.base import BitTargetLoss, Task
+from learned_rules.tasks.base import BitTargetLoss, Task, external_channels
 
 MODES = ("auto", "hetero", "sequence")
 
@@ -38,7 +47,8 @@ class Episode:
   hidden_mask: jax.Array  # (T, V) 1 on target bits that were hidden in the cue
   eval_mask: jax.Array  # (T,) 1 on the last step of each active recall item (metrics read here)
   recall_item: jax.Array  # (T,) recall item index at recall steps, -1 elsewhere
-  patterns: jax.Array  # (k_max, L, V) stored patterns, ±1
+  teaching: jax.Array  # (T, V) target on the output neurons while storing (channel 2), else 0
+  patterns: jax.Array  # (k_max, L, W) stored items ±1; W = V, or 2D ([a_k, b_k]) in hetero mode
   num_patterns: jax.Array  # () number K of active patterns
   oracle_targets: jax.Array  # (T, V) the nearest-stored-pattern oracle's answer, ±1
 
@@ -75,6 +85,14 @@ def validate(config) -> None:
     raise ConfigError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
   if config.k_min > config.k_max:
     raise ConfigError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
+  teaching = config.get("teaching", False)
+  if not isinstance(teaching, bool):
+    raise ConfigError(f"task.teaching={teaching!r}: must be True or False.")
+  if teaching and config.mode == "sequence":
+    raise ConfigError(
+      "task.teaching=True: 'sequence' mode has no teaching layout; use task.mode='auto' or "
+      "'hetero', or task.teaching=False."
+    )
   if config.mode == "sequence" and (
     not isinstance(config.sequence_length, int) or config.sequence_length < 2
   ):
@@ -93,8 +111,16 @@ def frames_per_pattern(config) -> int:
   return config.sequence_length if config.mode == "sequence" else 1
 
 
+def teaches(config) -> bool:
+  """Whether the task teaches the output neurons (`task.teaching`; absent means False)."""
+  return bool(config.get("teaching", False))
+
+
 def num_visible(config) -> int:
-  return 2 * config.pattern_bits if config.mode == "hetero" else config.pattern_bits
+  """V: D, or 2D for hetero pairs [a, b] on shared visible neurons (without teaching)."""
+  if config.mode == "hetero" and not teaches(config):
+    return 2 * config.pattern_bits
+  return config.pattern_bits
 
 
 def target_bits_per_pattern(config) -> int:
@@ -136,8 +162,16 @@ class RememberTask(BitTargetLoss, Task):
     super().__init__(config)
     self.schedule = build_schedule(config)
     self.frames = frames_per_pattern(config)
+    self.teaching = teaches(config)
+    # hetero with teaching: keys on the input neurons, values taught to and read from the outputs
+    self.split_pairs = self.teaching and config.mode == "hetero"
 
   validate = staticmethod(validate)
+
+  @property
+  def input_channels(self) -> int:
+    """Value and store flag, plus the teaching signal when the task teaches."""
+    return 3 if self.teaching else 2
 
   @property
   def length(self) -> int:
@@ -153,7 +187,7 @@ class RememberTask(BitTargetLoss, Task):
 
   @property
   def sequence_input_size(self) -> int:
-    return self.num_visible + 1
+    return 2 * self.num_visible + 1 if self.teaching else self.num_visible + 1
 
   def check_load(self, load, key: str) -> None:
     super().check_load(load, key)
@@ -166,7 +200,10 @@ class RememberTask(BitTargetLoss, Task):
     cfg, sched = self.config, self.schedule
     k_max, v, d = cfg.k_max, self.num_visible, cfg.pattern_bits
     key_patterns, key_order, key_hidden = jax.random.split(rng, 3)
-    patterns = jax.random.rademacher(key_patterns, (k_max, self.frames, v)).astype(jnp.float32)
+    width = 2 * d if cfg.mode == "hetero" else v
+    patterns = jax.random.rademacher(key_patterns, (k_max, self.frames, width)).astype(jnp.float32)
+    # What the input neurons are shown of each item, and what the outputs must answer.
+    keys, answers = (patterns[..., :d], patterns[..., d:]) if self.split_pairs else (patterns,) * 2
 
     # Store order: slot s holds pattern s; the last K slots are the active ones.
     slot_active = jnp.arange(k_max) >= k_max - num_patterns
@@ -180,34 +217,40 @@ class RememberTask(BitTargetLoss, Task):
       n_hidden = int(round(cfg.hidden_fraction * d))
       ranks = jnp.argsort(jnp.argsort(jax.random.uniform(key_hidden, (k_max, v)), axis=1), axis=1)
       hidden = (ranks < n_hidden).astype(jnp.float32)
-    elif cfg.mode == "hetero":
+    elif cfg.mode == "hetero" and not self.split_pairs:
       hidden = jnp.broadcast_to(jnp.concatenate([jnp.zeros(d), jnp.ones(d)]), (k_max, v))
-    else:  # sequence: the cue frame is shown whole, later frames are all hidden
+    else:  # sequence, split pairs: the cue (frame, key) shows none of the target's bits
       hidden = jnp.ones((k_max, v))
 
     store_slot = jnp.asarray(np.maximum(sched.store_slot, 0))
     is_store = jnp.asarray(sched.store_slot >= 0) & slot_active[store_slot]
-    store_inputs = patterns[store_slot, sched.store_frame] * is_store[:, None]
+    store_inputs = keys[store_slot, sched.store_frame] * is_store[:, None]
+    teaching = answers[store_slot, sched.store_frame] * is_store[:, None]
+    if not self.teaching:
+      teaching = jnp.zeros_like(teaching)
 
     recall_slot = jnp.asarray(np.maximum(sched.recall_slot, 0))
     is_recall = jnp.asarray(sched.recall_slot >= 0) & recall_active[recall_slot]
     recalled = recall_pattern[recall_slot]
-    target_pm = patterns[recalled, sched.recall_frame]  # (T, V) ±1
+    target_pm = answers[recalled, sched.recall_frame]  # (T, V) ±1
     step_hidden = hidden[recall_slot]
     is_cue = jnp.asarray(sched.recall_is_cue)
     if cfg.mode == "sequence":
       cue = jnp.where(is_cue[:, None], patterns[recalled, 0], 0.0)
+    elif self.split_pairs:
+      cue = keys[recalled, 0]
     else:
       cue = target_pm * (1.0 - step_hidden)
     recall_inputs = cue * is_recall[:, None]
 
     scored = is_recall & ~is_cue
-    loss_mask = scored[:, None] * (step_hidden if cfg.mode == "hetero" else 1.0)
+    loss_mask = scored[:, None] * (step_hidden if cfg.mode == "hetero" else 1.0)  # split: all
     loss_mask = jnp.broadcast_to(loss_mask, (self.length, v)).astype(jnp.float32)
     items = jnp.asarray(sched.recall_slot * self.frames + sched.recall_frame)
     episode = Episode(
       inputs=store_inputs + recall_inputs,
       store_flags=is_store.astype(jnp.float32),
+      teaching=teaching,
       targets=(target_pm + 1.0) / 2.0,
       loss_mask=loss_mask,
       hidden_mask=loss_mask * step_hidden,
@@ -215,33 +258,36 @@ class RememberTask(BitTargetLoss, Task):
       recall_item=jnp.where(jnp.asarray(sched.recall_slot >= 0), items, -1),
       patterns=patterns,
       num_patterns=jnp.asarray(num_patterns),
-      oracle_targets=self._oracle(patterns, slot_active, recalled, step_hidden),
+      oracle_targets=self._oracle(keys, answers, slot_active, recalled, step_hidden),
     )
-    chex.assert_shape(episode.inputs, (self.length, v))
+    chex.assert_shape([episode.inputs, episode.teaching, episode.targets], (self.length, v))
     return episode
 
-  def _oracle(self, patterns, slot_active, recalled, step_hidden):
-    """Nearest stored pattern to the cue on its visible bits; answers that pattern's frame."""
+  def _oracle(self, keys, answers, slot_active, recalled, step_hidden):
+    """Nearest stored item to the cue on its visible bits; answers that item's frame."""
     sched = self.schedule
     cue_frame = 0 if self.config.mode == "sequence" else sched.recall_frame
-    cue = patterns[recalled, cue_frame]  # (T, V)
-    visible = 1.0 - step_hidden if self.config.mode != "sequence" else jnp.ones_like(cue)
-    candidates = patterns[:, 0]  # (k_max, V) first frame of each stored pattern
+    cue = keys[recalled, cue_frame]  # (T, V) what the cue shows, before hiding
+    shown = self.config.mode != "sequence" and not self.split_pairs
+    visible = 1.0 - step_hidden if shown else jnp.ones_like(cue)
+    candidates = keys[:, 0]  # (k_max, V) first frame of each stored item
     agreement = jnp.einsum("tv,kv->tk", cue * visible, candidates)
     agreement = jnp.where(slot_active[None, :], agreement, -jnp.inf)
     best = jnp.argmax(agreement, axis=1)  # ties: the first stored slot
-    return patterns[best, sched.recall_frame]
+    return answers[best, sched.recall_frame]
 
   def neuron_inputs(self, episode: Episode, topology) -> jax.Array:
-    """Channel 0: the visible bit on its input neuron (0 elsewhere); channel 1: the store flag."""
-    steps, n = self.length, topology.num_neurons
-    values = jnp.zeros((steps, n)).at[:, topology.input_index].set(episode.inputs)
-    flags = jnp.broadcast_to(episode.store_flags[:, None], (steps, n))
-    return jnp.stack([values, flags], axis=-1)
+    """Channel 0: the visible bit on its input neuron (0 elsewhere); channel 1: the store flag;
+    with teaching, channel 2: the target on the output neurons while storing."""
+    teaching = episode.teaching if self.teaching else None
+    return external_channels(topology, episode.inputs, episode.store_flags, teaching)
 
   def sequence_inputs(self, episode: Episode) -> jax.Array:
-    """(T, V + 1): the visible bits and the store flag."""
-    return jnp.concatenate([episode.inputs, episode.store_flags[:, None]], axis=-1)
+    """(T, V + 1): the visible bits and the store flag (then the teaching signal: 2V + 1)."""
+    parts = [episode.inputs, episode.store_flags[:, None]]
+    if self.teaching:
+      parts.append(episode.teaching)
+    return jnp.concatenate(parts, axis=-1)
 
   def recall_counts(self, logits, episode: Episode) -> dict:
     """Read at the last step of every active recall item (`metrics.bit_recall_counts`)."""

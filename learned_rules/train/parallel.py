@@ -8,8 +8,9 @@ pmap axis spans every device of every process once `jax.distributed.initialize` 
 
 import jax
 import numpy as np
-from absl import logging
+from jax.sharding import NamedSharding, PartitionSpec
 
+from learned_rules.common import distributed
 from learned_rules.common.tracing import trace_guard
 from learned_rules.train import meta
 
@@ -17,28 +18,11 @@ AXIS = "batch"  # the pmap axis the batch is split along
 
 
 def initialize_distributed(distributed_config) -> None:
-  """Multi-host: connects this process to the others (no-op unless `distributed.enabled`)."""
-  if distributed_config is None or not distributed_config.enabled:
-    return
-  kwargs = {}
-  if distributed_config.coordinator_address:
-    kwargs["coordinator_address"] = distributed_config.coordinator_address
-  if distributed_config.num_processes > 0:
-    kwargs["num_processes"] = distributed_config.num_processes
-  if distributed_config.process_id >= 0:
-    kwargs["process_id"] = distributed_config.process_id
-  try:
-    jax.distributed.initialize(**kwargs)
-  except RuntimeError as error:  # already initialized (e.g. a second call in a notebook)
-    if "already" not in str(error).lower():
-      raise
-  logging.info(
-    "distributed: process %d of %d, %d local / %d global devices",
-    jax.process_index(),
-    jax.process_count(),
-    jax.local_device_count(),
-    jax.device_count(),
-  )
+  """Multi-host: connects this process to the others (no-op unless `distributed.enabled`).
+
+  See `learned_rules.common.distributed.initialize`: it must run before jax starts its devices.
+  """
+  distributed.initialize(distributed_config)
 
 
 def select_devices(num_devices: int) -> list:
@@ -66,9 +50,35 @@ def _pmap_devices(devices):
   return None if jax.process_count() > 1 else devices
 
 
-def make_parallel_train_step(grad_fn, optimizer, devices, poison_step: int = -1):
-  """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises)."""
+def _one_device(devices) -> bool:
+  return len(devices) == 1 and jax.process_count() == 1
+
+
+def make_parallel_train_step(grad_fn, optimizer, devices, poison_step: int = -1, mesh=None):
+  """The meta-step pmapped over `devices`, state donated, traced once (a retrace raises).
+
+  `mesh`: the device mesh of a model split over several devices by its own `shard_map`
+  (`ShardedNetwork.mesh`, `train.model_parallel`). Such a model runs inside a jit but not inside
+  a pmap, so its step is `jit(vmap(...))` over the same 1-long batch axis (one data-parallel
+  device; the collectives see an axis of size 1 either way), with the state replicated over the
+  mesh. It takes and returns the same replicated state as the pmapped step.
+  """
   body = meta.make_step_body(optimizer, grad_fn=grad_fn, axis_name=AXIS, poison_step=poison_step)
+  if mesh is not None:
+    if not _one_device(devices):
+      raise ValueError(
+        f"a model split over {mesh.size} devices trains on one data-parallel device, "
+        f"not {num_shards(devices)}: set train.num_devices=1."
+      )
+    on_mesh = NamedSharding(mesh, PartitionSpec())  # every device of the mesh holds the state
+    step = jax.jit(
+      jax.vmap(trace_guard(body, 1), axis_name=AXIS),
+      in_shardings=on_mesh,
+      out_shardings=on_mesh,
+      donate_argnums=(0,),
+    )
+    # `replicate` puts the state on the first device; the step's outputs are already in place.
+    return lambda state: step(jax.device_put(state, on_mesh))
   return jax.pmap(
     trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
   )

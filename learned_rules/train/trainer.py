@@ -21,7 +21,7 @@ from absl import logging
 from learned_rules import evaluation, experiment
 from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
-from learned_rules.train import meta, parallel
+from learned_rules.train import es, meta, parallel
 
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes never overlap the training stream's seeds
 ON_NONFINITE = ("stop", "skip")
@@ -72,6 +72,8 @@ def validate_train(train) -> None:
   for key in ("learning_rate", "grad_clip_norm"):
     if not train[key] > 0:
       raise ConfigError(f"train.{key}={train[key]!r}: must be > 0.")
+  meta.curriculum_enabled(train)  # ConfigError for a bad train.curriculum_threshold
+  es.validate(train)  # train.estimator, and the train.es block when it is 'es'
   if not train.max_seconds >= 0:
     raise ConfigError(f"train.max_seconds={train.max_seconds!r}: must be >= 0 (0: no cap).")
   if train.schedule not in SCHEDULES:
@@ -97,6 +99,7 @@ def validate(config) -> None:
   """Every block, before anything compiles or any file is written."""
   if config.mode not in MODES:
     raise ConfigError(f"mode={config.mode!r}: expected one of {MODES}.")
+  parallel.initialize_distributed(config.get("distributed"))  # before anything asks for devices
   experiment.validate(config)
   validate_train(config.train)
   check_memory(config, experiment.build(config))
@@ -255,11 +258,18 @@ def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Ch
   return checkpointing.Checkpointer(directory, config.train.checkpoints_to_keep, create)
 
 
+def state_template(config, model):
+  """The state a checkpoint of this config holds: BPTT's TrainState or ES's ESState."""
+  if es.estimator(config.train) == "es":
+    return es.init_state(model, config)
+  return meta.init_train_state(model, meta.make_optimizer(config.train), config.seed)
+
+
 def evaluate_checkpoint(config, workdir: str) -> dict:
   """mode='eval': the latest checkpoint's meta-parameters on the config's task settings."""
   exp = experiment.build(config)
   network = exp.model(config.rule.name)
-  template = meta.init_train_state(network, meta.make_optimizer(config.train), config.seed)
+  template = state_template(config, network)
   with contextlib.closing(_checkpointer(config, workdir, create=False)) as checkpointer:
     state, step = checkpointer.restore_latest(template, check_only="params")
   if state is None:
@@ -307,14 +317,22 @@ class _Run:
     stack = self._stack.__enter__()
     self.model = self.exp.model(self.config.rule.name)
     self.devices = parallel.select_devices(train.num_devices)
-    optimizer = meta.make_optimizer(train)
-    grad_fn = meta.make_grad_fn(
-      self.model, self.exp.task, self.config, parallel.AXIS, parallel.num_shards(self.devices)
-    )
-    self.train_step = parallel.make_parallel_train_step(
-      grad_fn, optimizer, self.devices, self.debug.poison_step
-    )
-    self.template = meta.init_train_state(self.model, optimizer, self.config.seed)
+    if es.estimator(train) == "es":  # the same step interface: replicated state in and out
+      self.train_step = es.make_parallel_train_step(
+        self.model, self.exp.task, self.config, self.devices, self.debug.poison_step
+      )
+      self.template = es.init_state(self.model, self.config)
+    else:
+      optimizer = meta.make_optimizer(train)
+      grad_fn = meta.make_grad_fn(
+        self.model, self.exp.task, self.config, parallel.AXIS, parallel.num_shards(self.devices)
+      )
+      self.train_step = parallel.make_parallel_train_step(
+        grad_fn, optimizer, self.devices, self.debug.poison_step, getattr(self.model, "mesh", None)
+      )
+      self.template = meta.init_train_state(
+        self.model, optimizer, self.config.seed, meta.initial_curriculum(self.exp.task, train)
+      )
     self.checkpointer = stack.enter_context(
       contextlib.closing(_checkpointer(self.config, self.workdir))
     )
@@ -361,9 +379,10 @@ class _Run:
       if latest is not None
       else "No checkpoint has been saved yet."
     )
+    norm = "grad_norm" if "grad_norm" in values else "update_norm"  # BPTT / ES
     return (
       f"non-finite {bad} at step {step} (loss={values['loss']}, "
-      f"grad_norm={values['grad_norm']}); the update was not applied. {where} "
+      f"{norm}={values[norm]}); the update was not applied. {where} "
       "Set train.on_nonfinite=skip to skip such updates instead."
     )
 

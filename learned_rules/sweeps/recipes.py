@@ -1,0 +1,259 @@
+"""Meta-training recipes compared on one yardstick: hidden-bit accuracy at K = 8, N = 32 (issue 9).
+
+Each recipe is the default config (configs/remember.py) with a few overrides. It is meta-trained by
+the one trainer (`trainer.meta_train`, so a stopped comparison resumes mid-recipe) in
+`<root>/<recipe>_seed<seed>`, keeping a checkpoint every `checkpoint_every` steps; afterwards every
+checkpoint is evaluated on the same fixed episodes (K patterns in K slots: no quiet start), giving
+accuracy against meta-steps and against training wall time (the trainer's own clock, saved with
+each checkpoint). Records go to a JSON-lines file, one per (recipe, seed, step); a recipe whose
+records exist is not rerun. `plot` draws both curves beside the strongest hand-written rule.
+"""
+
+import dataclasses
+import json
+import os
+import platform
+import time
+
+import jax
+from absl import logging
+
+from configs import remember
+from learned_rules import evaluation, experiment
+from learned_rules.common import checkpointing
+from learned_rules.common.errors import ConfigError
+from learned_rules.train import meta, trainer
+
+# name -> config overrides (dotted keys of configs/remember.py). Our choices, measured here.
+RECIPES = {
+  "current": {},  # the default config as it stood before this comparison
+  "last_step_loss": {"task.loss_steps": "last"},
+  "curriculum": {"task.loss_steps": "last", "train.curriculum_threshold": 0.95},
+  "curriculum_k12": {
+    "task.loss_steps": "last",
+    "train.curriculum_threshold": 0.95,
+    "task.k_max": 12,
+  },
+}
+KIND = "recipe"  # the records' kind (RESULTS.md's sweep tables skip other kinds)
+REFERENCE_RULE = "storkey_cued"  # the strongest hand-written rule on the default task
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+  recipes: tuple = tuple(RECIPES)
+  seeds: tuple = (0,)
+  root: str = "runs/recipes"  # each recipe's workdir (checkpoints kept for the curve)
+  records: str = "results/recipes.jsonl"
+  num_steps: int = 1500  # meta-steps per recipe (same run length for all)
+  checkpoint_every: int = 100  # one point of the learning curve per checkpoint
+  eval_k: int = 8
+  eval_episodes: int = 256
+  overrides: tuple = ()  # extra "key=value" overrides for every recipe (tests: tiny sizes)
+  machine: str = ""
+
+
+def set_key(config, dotted: str, value) -> None:
+  *path, leaf = dotted.split(".")
+  node = config
+  for part in path:
+    node = node[part]
+  if leaf not in node:
+    raise ConfigError(f"recipe override {dotted!r}: no such config key.")
+  node[leaf] = value
+
+
+def recipe_config(name: str, seed: int, options: Options):
+  if name not in RECIPES:
+    raise ConfigError(f"recipe {name!r}: expected one of {sorted(RECIPES)}.")
+  config = remember.get_config()
+  with config.unlocked():
+    for override in options.overrides:
+      key, value = override.split("=", 1)
+      set_key(config, key, _parse(value))
+    for key, value in RECIPES[name].items():
+      set_key(config, key, value)
+    config.seed = seed
+    config.train.num_steps = options.num_steps
+    config.train.checkpoint_every = options.checkpoint_every
+    config.train.checkpoints_to_keep = options.num_steps // options.checkpoint_every + 2
+    config.eval.k = options.eval_k
+    config.eval.num_episodes = options.eval_episodes
+  return config
+
+
+def _parse(text: str):
+  for kind in (int, float):
+    try:
+      return kind(text)
+    except ValueError:
+      pass
+  return text
+
+
+def read_records(path: str) -> list:
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def learning_curve(config, workdir: str) -> list:
+  """(step, wall_s, metrics) of every kept checkpoint of a finished run, on fixed episodes."""
+  exp = experiment.build(config)
+  model = exp.model(config.rule.name)
+  task = experiment.eval_task(config, exp.task)
+  template = meta.init_train_state(
+    model,
+    meta.make_optimizer(config.train),
+    config.seed,
+    meta.initial_curriculum(exp.task, config.train),
+  )
+  checkpointer = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"), create=False)
+  points = []
+  try:
+    for step in checkpointer.steps():
+      state, extra = checkpointer.restore_at(step, template)
+      result = evaluation.evaluate(
+        model,
+        state.params,
+        task,
+        seed=config.seed + trainer.EVAL_SEED_OFFSET,
+        num_episodes=config.eval.num_episodes,
+        batch_size=min(config.eval.batch_size, config.eval.num_episodes),
+      )
+      points.append((step, float(extra.get("wall_s", float("nan"))), result))
+  finally:
+    checkpointer.close()
+  return points
+
+
+def reference_accuracy(config, rule: str = REFERENCE_RULE) -> float:
+  """A hand-written rule's hidden-bit accuracy on the same evaluation episodes."""
+  exp = experiment.build(config)
+  model = exp.model(rule)
+  result = evaluation.evaluate(
+    model,
+    model.init_params(jax.random.PRNGKey(0)),
+    experiment.eval_task(config, exp.task),
+    seed=config.seed + trainer.EVAL_SEED_OFFSET,
+    num_episodes=config.eval.num_episodes,
+    batch_size=min(config.eval.batch_size, config.eval.num_episodes),
+  )
+  return result["hidden_bit_accuracy"]
+
+
+def run(options: Options) -> list:
+  """Trains and evaluates every (recipe, seed) not yet in the records; returns all records."""
+  machine = options.machine or f"{os.cpu_count()}-core CPU ({platform.machine()})"
+  done = {(r["recipe"], r["seed"]) for r in read_records(options.records)}
+  os.makedirs(os.path.dirname(options.records) or ".", exist_ok=True)
+  for name in options.recipes:
+    for seed in options.seeds:
+      if (name, seed) in done:
+        logging.info("recipe %s seed %d: records exist, skipped", name, seed)
+        continue
+      config = recipe_config(name, seed, options)
+      workdir = os.path.join(options.root, f"{name}_seed{seed}")
+      logging.info("recipe %s seed %d: training in %s", name, seed, workdir)
+      result = trainer.meta_train(config, workdir)
+      if result.interrupted:
+        raise SystemExit(f"recipe {name}: stopped by {result.stopped}; rerun to resume.")
+      started = time.time()
+      reference = reference_accuracy(config)
+      with open(options.records, "a") as f:
+        for step, wall_s, metrics in learning_curve(config, workdir):
+          record = {
+            "kind": KIND,
+            "recipe": name,
+            "seed": seed,
+            "step": step,
+            "wall_s": wall_s,
+            "eval_k": options.eval_k,
+            "num_neurons": config.task.pattern_bits,
+            "eval_episodes": options.eval_episodes,
+            "hidden_bit_accuracy": metrics["hidden_bit_accuracy"],
+            "bit_accuracy": metrics["bit_accuracy"],
+            "reference_rule": REFERENCE_RULE,
+            "reference_hidden_bit_accuracy": reference,
+            "overrides": RECIPES[name],
+            "machine": machine,
+            "date": time.strftime("%Y-%m-%d"),
+          }
+          f.write(json.dumps(record) + "\n")
+      logging.info(
+        "recipe %s seed %d: curve evaluated in %.0f s", name, seed, time.time() - started
+      )
+  return read_records(options.records)
+
+
+def plot(records: list, path: str) -> None:
+  """Hidden-bit accuracy against meta-steps and against training minutes, one line per run."""
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+  runs = sorted({(r["recipe"], r["seed"]) for r in records})
+  for index, (name, seed) in enumerate(runs):
+    points = sorted(
+      (r for r in records if (r["recipe"], r["seed"]) == (name, seed)), key=lambda r: r["step"]
+    )
+    color = f"C{list(RECIPES).index(name) if name in RECIPES else index}"
+    label = f"{name} (seed {seed})"
+    acc = [p["hidden_bit_accuracy"] for p in points]
+    axes[0].plot([p["step"] for p in points], acc, "o-", ms=3, color=color, label=label)
+    axes[1].plot([p["wall_s"] / 60 for p in points], acc, "o-", ms=3, color=color, label=label)
+  if records:
+    reference = records[0]["reference_hidden_bit_accuracy"]
+    for ax in axes:
+      ax.axhline(reference, color="k", ls="--", lw=1, label=f"{records[0]['reference_rule']}")
+      ax.axhline(0.99, color="grey", ls=":", lw=1, label="0.99 criterion")
+      ax.grid(alpha=0.3)
+    k, n = records[0]["eval_k"], records[0]["num_neurons"]
+    axes[0].set_ylabel(f"hidden-bit accuracy, K = {k}, N = {n}")
+  axes[0].set_xlabel("meta-steps")
+  axes[1].set_xlabel(f"training minutes ({records[0]['machine'] if records else ''})")
+  axes[1].legend(fontsize=7, loc="lower right")
+  axes[0].set_ylim(0.5, 1.0)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def markdown(records: list, plot_path: str) -> list[str]:
+  """RESULTS.md's recipe section: final and mid-run accuracy per run, and the figure."""
+  if not records:
+    return []
+  first = records[0]
+  lines = [
+    f"## Meta-training recipes (hidden-bit accuracy at K = {first['eval_k']}, "
+    f"N = {first['num_neurons']})",
+    "",
+    "Each recipe is the default config with the overrides shown, meta-trained for the same number "
+    "of steps; every checkpoint is evaluated on the same "
+    f"{first['eval_episodes']} episodes (K patterns in K slots). Minutes are training wall time "
+    f"on {first['machine']}, shared with other jobs (so compare curves of one run, not absolute "
+    f"times). Reference: {first['reference_rule']} on the same episodes, "
+    f"{first['reference_hidden_bit_accuracy']:.4f}. Command: `python -m experiments.recipes`.",
+    "",
+    "| recipe | seed | overrides | acc @ 1/3 of the steps | acc @ 2/3 | final acc | steps | "
+    "minutes |",
+    "|---|---|---|---|---|---|---|---|",
+  ]
+  runs = sorted({(r["recipe"], r["seed"]) for r in records}, key=lambda x: (str(x[0]), x[1]))
+  for name, seed in runs:
+    points = sorted(
+      (r for r in records if (r["recipe"], r["seed"]) == (name, seed)), key=lambda r: r["step"]
+    )
+    last = points[-1]
+    at = lambda f, points=points: min(points, key=lambda p: abs(p["step"] - f * points[-1]["step"]))
+    overrides = ", ".join(f"{k}={v}" for k, v in last["overrides"].items()) or "(none)"
+    lines.append(
+      f"| {name} | {seed} | {overrides} | {at(1 / 3)['hidden_bit_accuracy']:.4f} | "
+      f"{at(2 / 3)['hidden_bit_accuracy']:.4f} | {last['hidden_bit_accuracy']:.4f} | "
+      f"{last['step']} | {last['wall_s'] / 60:.1f} |"
+    )
+  lines += ["", f"![recipes]({plot_path})", ""]
+  return lines

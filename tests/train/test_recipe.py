@@ -1,0 +1,90 @@
+"""The meta-training recipe's pieces: last-step loss, the load curriculum (issue 9)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from learned_rules import experiment as experiment_lib
+from learned_rules.common.errors import ConfigError
+from learned_rules.train import meta, trainer
+from tests.train.helpers import tiny_config as tiny_train_config
+
+
+def test_last_step_loss_keeps_only_each_recall_items_scored_step(tiny_config):
+  with tiny_config.unlocked():
+    tiny_config.task.recall_steps = 3
+  all_steps = experiment_lib.build(tiny_config).task
+  with tiny_config.unlocked():
+    tiny_config.task.loss_steps = "last"
+  last = experiment_lib.build(tiny_config).task
+  episode = all_steps.sample(jax.random.PRNGKey(0), 2)
+  full = np.asarray(all_steps.supervision(episode)["loss_mask"])
+  kept = np.asarray(last.supervision(episode)["loss_mask"])
+  eval_steps = np.asarray(episode.eval_mask) > 0
+  # The kept steps are exactly the scored (eval) steps, with the full mask's bits there.
+  np.testing.assert_array_equal(kept[eval_steps], full[eval_steps])
+  assert not kept[~eval_steps].any()
+  assert full[~eval_steps].any()  # the full loss does score earlier recall steps
+  assert float(last.loss_count(episode)) == kept.sum() == full.sum() / 3
+  logits = jax.random.normal(jax.random.PRNGKey(1), full.shape)
+  expected = (
+    np.sum(kept * np.asarray(jnp.logaddexp(0.0, logits) - logits * np.asarray(episode.targets)))
+    / kept.sum()
+  )
+  np.testing.assert_allclose(float(last.loss(logits, episode)), expected, rtol=1e-5)
+
+
+def test_bad_loss_steps_and_threshold_are_config_errors(tiny_config):
+  with tiny_config.unlocked():
+    tiny_config.task.loss_steps = "first"
+  with pytest.raises(ConfigError, match="task.loss_steps"):
+    experiment_lib.build(tiny_config)
+  config = tiny_train_config(curriculum_threshold=1.5)
+  with pytest.raises(ConfigError, match="train.curriculum_threshold"):
+    trainer.validate_train(config.train)
+
+
+def test_curriculum_step_rises_once_the_running_accuracy_passes():
+  curriculum = jnp.array([2.0, 0.0])
+  # 0.8 * 0 + 0.2 * 1.0 = 0.2 < 0.5: no rise; then 0.8 * 0.2 + 0.2 = 0.36; then 0.488; 0.59 > 0.5.
+  expected = [(2.0, 0.2), (2.0, 0.36), (2.0, 0.488), (3.0, 0.0)]
+  for top, running in expected:
+    curriculum = meta.next_curriculum(curriculum, 1.0, 0.5, load_max=3)
+    np.testing.assert_allclose(np.asarray(curriculum), [top, running], rtol=1e-6)
+  # At k_max it stays, whatever the accuracy.
+  for _ in range(5):
+    curriculum = meta.next_curriculum(curriculum, 1.0, 0.5, load_max=3)
+  assert float(curriculum[0]) == 3.0
+
+
+def test_sampled_loads_never_exceed_the_curriculums_top_load(tiny_config):
+  with tiny_config.unlocked():
+    tiny_config.task.k_min = 1
+    tiny_config.task.k_max = 4
+    tiny_config.train.batch_size = 64
+  task = experiment_lib.build(tiny_config).task
+  for top in (1, 2, 4):
+    episodes, _ = meta.sample_shard(
+      task, tiny_config, jax.random.PRNGKey(top), top_load=jnp.float32(top)
+    )
+    loads = np.asarray(episodes.num_patterns)
+    assert loads.max() == top and loads.min() == 1
+
+
+def _curriculum_trace(tmp_path, threshold, steps=12):
+  config = tiny_train_config(num_steps=steps, curriculum_threshold=threshold, log_every=1)
+  with config.unlocked():
+    config.task.k_min = 1
+    config.task.k_max = 3
+  result = trainer.meta_train(config, str(tmp_path))
+  return [h["curriculum_load"] for h in result.history]
+
+
+def test_training_raises_the_load_from_k_min_to_k_max_only_when_accuracy_passes(tmp_path):
+  # A threshold below chance accuracy (0.5) is passed at once: the load climbs to k_max and stays.
+  easy = _curriculum_trace(tmp_path / "easy", threshold=0.05)
+  assert easy == sorted(easy) and easy[-1] == 3.0 and easy[0] <= 2.0
+  # One no untrained rule reaches in a few steps keeps it at k_min.
+  hard = _curriculum_trace(tmp_path / "hard", threshold=0.999)
+  assert set(hard) == {1.0}
