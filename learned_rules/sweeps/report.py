@@ -512,6 +512,46 @@ def trains_for(records, trains):
   return [t for t in trains if json.dumps(t["train"], sort_keys=True) in keys]
 
 
+def estimator_section(records_dir: str, rel: str) -> list[str]:
+  """BPTT against ES at equal wall time, from results/bptt_vs_es_*.jsonl (compare_estimators)."""
+  lines = []
+  for path in sorted(glob.glob(os.path.join(records_dir, "bptt_vs_es_*.jsonl"))):
+    with open(path) as f:
+      records = [json.loads(line) for line in f if line.strip()]
+    summaries = [r for r in records if r.get("kind") == "estimator_summary"]
+    if not summaries:
+      continue
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not lines:
+      lines += [
+        "## Outer loops: BPTT against evolution strategies at equal wall time",
+        "",
+        "Each estimator trains the same config for the same training wall time (compilation "
+        "included); checkpoints are scored afterwards on the same held-out episodes "
+        "(`python -m experiments.compare_estimators`, command per row).",
+        "",
+        "| comparison | estimator | budget s | steps | final held-out hidden-bit acc | "
+        "settings | machine | command |",
+        "|---|---|---|---|---|---|---|---|",
+      ]
+    for r in summaries:
+      settings = (
+        f"pop {r['es']['population_size']}, sigma {r['es']['sigma']}, "
+        f"Adam {r['es']['learning_rate']}, batch {r['batch_size']}"
+        if r["estimator"] == "es"
+        else f"Adam {r['learning_rate']}, batch {r['batch_size']}"
+      )
+      lines.append(
+        f"| {name} | {r['estimator']} | {r['budget_s']:.0f} | {r['steps']} | {r['final']:.4f} | "
+        f"{settings} | {r['machine']} | `{r['command']}` |"
+      )
+    if os.path.exists(os.path.join(records_dir, f"{name}.png")):
+      lines.append("")
+      lines.append(f"![{name}]({rel}/{name}.png)")
+    lines.append("")
+  return lines
+
+
 def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str:
   """Writes the plots and the markdown report; returns the markdown."""
   plots_dir = plots_dir or records_dir
@@ -591,6 +631,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
   if recipe_records:
     recipes.plot(recipe_records, os.path.join(plots_dir, "recipes.png"))
     md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
+  md += estimator_section(records_dir, rel)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)
