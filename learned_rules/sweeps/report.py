@@ -512,8 +512,14 @@ def trains_for(records, trains):
   return [t for t in trains if json.dumps(t["train"], sort_keys=True) in keys]
 
 
-def estimator_section(records_dir: str, rel: str) -> list[str]:
-  """BPTT against ES at equal wall time, from results/bptt_vs_es_*.jsonl (compare_estimators)."""
+def estimator_section(records_dir: str, rel: str, plots_dir: str | None = None) -> list[str]:
+  """BPTT against ES at equal wall time, from results/bptt_vs_es_*.jsonl (compare_estimators).
+
+  The plots are redrawn from the records, so the section depends on the records alone.
+  """
+  from learned_rules.sweeps import estimators
+
+  plots_dir = plots_dir or records_dir
   lines = []
   for path in sorted(glob.glob(os.path.join(records_dir, "bptt_vs_es_*.jsonl"))):
     with open(path) as f:
@@ -545,10 +551,13 @@ def estimator_section(records_dir: str, rel: str) -> list[str]:
         f"| {name} | {r['estimator']} | {r['budget_s']:.0f} | {r['steps']} | {r['final']:.4f} | "
         f"{settings} | {r['machine']} | `{r['command']}` |"
       )
-    if os.path.exists(os.path.join(records_dir, f"{name}.png")):
-      lines.append("")
-      lines.append(f"![{name}]({rel}/{name}.png)")
-    lines.append("")
+    estimators.plot(
+      records,
+      os.path.join(plots_dir, f"{name}.png"),
+      name[len("bptt_vs_es_") :],
+      summaries[0].get("machine", ""),
+    )
+    lines += ["", f"![{name}]({rel}/{name}.png)", ""]
   return lines
 
 
@@ -631,7 +640,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
   if recipe_records:
     recipes.plot(recipe_records, os.path.join(plots_dir, "recipes.png"))
     md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
-  md += estimator_section(records_dir, rel)
+  md += estimator_section(records_dir, rel, plots_dir)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)
