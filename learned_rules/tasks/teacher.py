@@ -8,18 +8,22 @@ never stored (`query_seen=False`: accuracy on them against K is a learning curve
 keys again (`query_seen=True`: memorization). The teacher is the ceiling (`oracle`, accuracy 1);
 the per-bit majority of the stored answers is the floor (`floor`).
 
-Layout (our design choices, like remember's 'hetero' mode): the visible vector is [x, y], V = 2D.
+Layouts (our design choices), the same as the remember task's 'hetero' mode, so one learned rule
+can be trained on remembering random pairs and evaluated here on the same network:
+- `teaching=False` (fully connected nets): the visible vector is [x, y], V = 2D, two channels.
+  Channel 0 (value) is [x_k, y_k] on the input neurons during storage and [x_query, 0] during a
+  query; channel 1 (store flag) is 1 on every neuron while a pair is presented for storage. The
+  loss and the scored (hidden) bits are the y half at query steps.
+- `teaching=True` (layered nets, whose output neurons are not the input neurons): V = D, three
+  channels. Channel 0 is x_k on the input neurons during storage and x_query during a query;
+  channel 2 (teaching, tasks/base.py) is y_k on the output neurons while the pair is stored and
+  0 at every other step; the outputs are read out and every one of their bits is scored.
 A static time grid is built for `k_max` pairs, so every K in [k_min, k_max] compiles once: with
-K < k_max the first k_max - K store slots are blank. Each pair is shown for `store_steps` steps,
-then `gap_steps` blank steps; `delay_steps` blank steps; then each query for `recall_steps`
-steps. External input channels (tasks/base.py):
-- 0, value: [x_k, y_k] on the input neurons during storage, [x_query, 0] during a query;
-- 1, store flag: 1 on every neuron while a pair is presented for storage;
-- 2, teaching signal: [0, y_k] on the output neurons while a pair is stored, 0 at every other
-  step, so a layered network's output neurons receive the target they must later produce (on a
-  fully connected network the output neurons are the input neurons and it repeats channel 0).
-The loss and the scored and hidden bits are the y half at query steps; metrics are read at the
-last step of each query. Stored information is K * D * (1 - H2(error on the queried y bits)).
+K < k_max the first k_max - K store slots are blank. Storage makes `repetitions` passes over the
+slots (the backprop rule's epochs); each pair is shown for `store_steps` steps, then `gap_steps`
+blank steps; then `delay_steps` blank steps; then each query for `recall_steps` steps. Metrics
+are read at the last step of each query. Stored information is K * D * (1 - H2(error on the
+queried answer bits)).
 """
 
 import dataclasses
@@ -32,10 +36,9 @@ import numpy as np
 
 from learned_rules import metrics
 from learned_rules.common.errors import ConfigError
-from learned_rules.tasks.base import BitTargetLoss, Task
+from learned_rules.tasks.base import BitTargetLoss, Task, external_channels
 
 TEACHERS = ("linear", "two_layer")
-TEACHING_CHANNEL = 2  # the channel after the value and the store flag
 
 
 def sign(x):
@@ -55,9 +58,9 @@ def apply_teacher(weights: tuple, keys) -> jax.Array:
 class Episode:
   inputs: jax.Array  # (T, V) channel 0 on the input neurons, in {-1, 0, +1}
   store_flags: jax.Array  # (T,) 1 on store presentation steps
-  teaching: jax.Array  # (T, V) channel 2 on the output neurons: [0, y_k] while storing, else 0
-  targets: jax.Array  # (T, V) in {0, 1}: [x, y] of the query asked at this step
-  loss_mask: jax.Array  # (T, V) 1 on the y half at query steps (also the hidden bits)
+  teaching: jax.Array  # (T, V) channel 2 on the outputs: y_k while storing, else 0 (no teaching: 0)
+  targets: jax.Array  # (T, V) in {0, 1}: [x, y] (teaching: y) of the query asked at this step
+  loss_mask: jax.Array  # (T, V) 1 on the answer bits at query steps (also the hidden bits)
   eval_mask: jax.Array  # (T,) 1 on the last step of each query (metrics read here)
   query_item: jax.Array  # (T,) index of the query asked at this step, -1 elsewhere
   stored_keys: jax.Array  # (k_max, D) ±1; the last num_pairs slots are stored
@@ -83,9 +86,10 @@ class Schedule:
 
 def build_schedule(config) -> Schedule:
   rows = []  # (store_slot, query_item, last step of a query)
-  for slot in range(config.k_max):
-    rows += [(slot, -1, False)] * config.store_steps
-    rows += [(-1, -1, False)] * config.gap_steps
+  for _ in range(repetitions(config)):
+    for slot in range(config.k_max):
+      rows += [(slot, -1, False)] * config.store_steps
+      rows += [(-1, -1, False)] * config.gap_steps
   rows += [(-1, -1, False)] * config.delay_steps
   for query in range(config.num_queries):
     for step in range(config.recall_steps):
@@ -102,14 +106,28 @@ def _is_int(value) -> bool:
   return isinstance(value, int) and not isinstance(value, bool)
 
 
+def teaches(config) -> bool:
+  """`task.teaching`: x on the inputs and y taught to the outputs (absent means False)."""
+  return bool(config.get("teaching", False))
+
+
+def repetitions(config) -> int:
+  """`task.repetitions`: passes over the stored pairs (absent means 1)."""
+  return config.get("repetitions", 1)
+
+
 class TeacherTask(BitTargetLoss, Task):
   """Samples teacher episodes in JAX (jit- and vmap-friendly) for a fixed static layout."""
-
-  input_channels = 3  # value, store flag, teaching signal
 
   def __init__(self, config):
     super().__init__(config)
     self.schedule = build_schedule(config)
+    self.teaching = teaches(config)
+
+  @property
+  def input_channels(self) -> int:
+    """Value and store flag, plus the teaching signal when the task teaches."""
+    return 3 if self.teaching else 2
 
   @classmethod
   def validate(cls, config) -> None:
@@ -123,8 +141,11 @@ class TeacherTask(BitTargetLoss, Task):
     for key in ("gap_steps", "delay_steps"):
       if not _is_int(config[key]) or config[key] < 0:
         raise ConfigError(f"task.{key}={config[key]!r}: must be a non-negative integer.")
-    if not isinstance(config.query_seen, bool):
-      raise ConfigError(f"task.query_seen={config.query_seen!r}: must be True or False.")
+    if not _is_int(repetitions(config)) or repetitions(config) < 1:
+      raise ConfigError(f"task.repetitions={repetitions(config)!r}: must be a positive integer.")
+    for key in ("query_seen", "teaching"):
+      if not isinstance(config.get(key, False), bool):
+        raise ConfigError(f"task.{key}={config[key]!r}: must be True or False.")
     if config.k_min > config.k_max:
       raise ConfigError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
     if not config.query_seen and config.k_max >= 2**config.pattern_bits:
@@ -141,7 +162,8 @@ class TeacherTask(BitTargetLoss, Task):
 
   @property
   def num_visible(self) -> int:
-    return 2 * self.config.pattern_bits
+    """D with teaching (x in, y out), else 2D ([x, y] on shared visible neurons)."""
+    return self.config.pattern_bits if self.teaching else 2 * self.config.pattern_bits
 
   @property
   def target_bits(self) -> int:
@@ -149,7 +171,7 @@ class TeacherTask(BitTargetLoss, Task):
 
   @property
   def sequence_input_size(self) -> int:
-    return 2 * self.num_visible + 1  # value, store flag, teaching signal
+    return 2 * self.num_visible + 1 if self.teaching else self.num_visible + 1
 
   def check_load(self, load, key: str) -> None:
     super().check_load(load, key)
@@ -208,22 +230,22 @@ class TeacherTask(BitTargetLoss, Task):
 
     store_slot = jnp.asarray(np.maximum(sched.store_slot, 0))
     is_store = jnp.asarray(sched.store_slot >= 0) & slot_active[store_slot]
-    stored_pairs = jnp.concatenate([stored_keys, stored_answers], axis=1)  # (k_max, V)
-    store_inputs = stored_pairs[store_slot] * is_store[:, None]
-    zeros = jnp.zeros((steps, d))
-    teaching = jnp.concatenate([zeros, stored_answers[store_slot]], axis=1) * is_store[:, None]
+    store_keys, store_answers = stored_keys[store_slot], stored_answers[store_slot]
+    store_inputs = self._shown(store_keys, store_answers) * is_store[:, None]
+    teaching = jnp.zeros((steps, v))
+    if self.teaching:
+      teaching = store_answers * is_store[:, None]
 
     query_item = jnp.asarray(np.maximum(sched.query_item, 0))
     is_query = jnp.asarray(sched.query_item >= 0)
-    query_inputs = jnp.concatenate([query_keys[query_item], zeros], axis=1) * is_query[:, None]
-    asked_pairs = jnp.concatenate([query_keys, query_answers], axis=1)[query_item]  # (T, V)
-    y_half = jnp.concatenate([jnp.zeros(d), jnp.ones(d)])
+    asked_keys, asked_answers = query_keys[query_item], query_answers[query_item]
+    query_inputs = self._shown(asked_keys, jnp.zeros_like(asked_answers)) * is_query[:, None]
     episode = Episode(
       inputs=store_inputs + query_inputs,
       store_flags=is_store.astype(jnp.float32),
       teaching=teaching,
-      targets=(asked_pairs + 1.0) / 2.0,
-      loss_mask=is_query[:, None] * y_half[None, :],
+      targets=(self._answered(asked_keys, asked_answers) + 1.0) / 2.0,
+      loss_mask=is_query[:, None] * self._answer_bits()[None, :],
       eval_mask=jnp.asarray(sched.query_last_step, jnp.float32),
       query_item=jnp.asarray(sched.query_item),
       stored_keys=stored_keys,
@@ -236,17 +258,32 @@ class TeacherTask(BitTargetLoss, Task):
     chex.assert_shape([episode.inputs, episode.teaching, episode.loss_mask], (steps, v))
     return episode
 
+  # What the visible neurons show and answer of pairs (x, y): with teaching, x is clamped on the
+  # input neurons and y read from the output neurons; without, both live on [x, y].
+  def _shown(self, keys, answers) -> jax.Array:
+    """(..., V) the value channel for keys and (maybe blank) answers: x, or [x, y]."""
+    return keys if self.teaching else jnp.concatenate([keys, answers], axis=-1)
+
+  def _answered(self, keys, answers) -> jax.Array:
+    """(..., V) the visible read-out of pairs: y, or [x, y]."""
+    return answers if self.teaching else jnp.concatenate([keys, answers], axis=-1)
+
+  def _answer_bits(self) -> jax.Array:
+    """(V,) 1 on the answer bits the loss and metrics score: all of y, or the y half."""
+    d = self.config.pattern_bits
+    return jnp.ones(d) if self.teaching else jnp.concatenate([jnp.zeros(d), jnp.ones(d)])
+
   def neuron_inputs(self, episode: Episode, topology) -> jax.Array:
-    """Channel 0 on the input neurons, 1 on every neuron, 2 (teaching) on the output neurons."""
-    steps, n = self.length, topology.num_neurons
-    values = jnp.zeros((steps, n)).at[:, topology.input_index].set(episode.inputs)
-    flags = jnp.broadcast_to(episode.store_flags[:, None], (steps, n))
-    teaching = jnp.zeros((steps, n)).at[:, topology.output_index].set(episode.teaching)
-    return jnp.stack([values, flags, teaching], axis=-1)
+    """Channel 0 on the input neurons, 1 on every neuron; with teaching, 2 on the output neurons."""
+    teaching = episode.teaching if self.teaching else None
+    return external_channels(topology, episode.inputs, episode.store_flags, teaching)
 
   def sequence_inputs(self, episode: Episode) -> jax.Array:
-    """(T, 2V + 1): the visible values, the store flag and the teaching signal."""
-    return jnp.concatenate([episode.inputs, episode.store_flags[:, None], episode.teaching], -1)
+    """(T, V + 1): the visible values and the store flag (then the teaching signal: 2V + 1)."""
+    parts = [episode.inputs, episode.store_flags[:, None]]
+    if self.teaching:
+      parts.append(episode.teaching)
+    return jnp.concatenate(parts, axis=-1)
 
   # --- scoring ---------------------------------------------------------------------------------
   def recall_counts(self, logits, episode: Episode) -> dict:
@@ -262,17 +299,18 @@ class TeacherTask(BitTargetLoss, Task):
     )
 
   def oracle(self, episode: Episode) -> jax.Array:
-    """(T, V) the teacher's answer [x, teacher(x)] to the query at each step, ±1 (the ceiling)."""
+    """(T, V) the teacher's answer teacher(x) (as read out: y or [x, y]) to each step's query,
+    ±1: the ceiling."""
     query_item = jnp.asarray(np.maximum(self.schedule.query_item, 0))
-    return jnp.concatenate([episode.query_keys, episode.query_answers], axis=1)[query_item]
+    return self._answered(episode.query_keys[query_item], episode.query_answers[query_item])
 
   def floor(self, episode: Episode) -> jax.Array:
-    """(T, V) [x, m] with m the per-bit majority of the stored answers (ties +1): the floor."""
+    """(T, V) m (or [x, m]), m the per-bit majority of the stored answers (ties +1): the floor."""
     active = jnp.arange(self.config.k_max) >= self.config.k_max - episode.num_pairs
     majority = sign(jnp.sum(episode.stored_answers * active[:, None], axis=0))  # (D,)
     query_item = jnp.asarray(np.maximum(self.schedule.query_item, 0))
     keys = episode.query_keys[query_item]
-    return jnp.concatenate([keys, jnp.broadcast_to(majority, keys.shape)], axis=1)
+    return self._answered(keys, jnp.broadcast_to(majority, keys.shape))
 
   def references(self) -> dict:
     return {"oracle": self.oracle, "floor": self.floor}
@@ -280,7 +318,10 @@ class TeacherTask(BitTargetLoss, Task):
   def describe(self) -> str:
     cfg = self.config
     seen = "seen" if cfg.query_seen else "unseen"
-    return f"teacher {cfg.teacher} K={self.load_range[1]} D={cfg.pattern_bits} {seen} keys"
+    layout = "x -> y taught" if self.teaching else "[x, y]"
+    return (
+      f"teacher {cfg.teacher} K={self.load_range[1]} D={cfg.pattern_bits} {seen} keys, {layout}"
+    )
 
   def probe_split_step(self) -> int:
     """The first query step: storage and delay are over, no key has been asked."""
