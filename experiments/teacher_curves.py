@@ -7,7 +7,8 @@ Meta-trains two learned rules per network (on random pairs only; on teacher pair
 runs/teacher_curves/<network>/<rule> (a rerun resumes them), then scores them, backprop (one and
 ten passes, layered), delta / delta_features, Hebbian, the teacher (ceiling) and the majority
 (floor) on the same unseen-key episodes at K = 4, 8, 16, 32. Appends results/teacher_curves.jsonl
-(points already there are skipped) and writes results/teacher_curves.png and .md. The logic is
+(points already there are skipped) and writes results/teacher_curves.png; the table goes into
+RESULTS.md with `python -m experiments.results` (or `--markdown=FILE`). The logic is
 `learned_rules.sweeps.teacher_curves`.
 """
 
@@ -21,7 +22,9 @@ flags.DEFINE_list("teachers", ["linear"], "Teachers to evaluate on: linear, two_
 flags.DEFINE_string("root", "runs/teacher_curves", "Root of the learned rules' workdirs.")
 flags.DEFINE_string("records", "results/teacher_curves.jsonl", "JSON-lines records (appended).")
 flags.DEFINE_string("plot", "results/teacher_curves.png", "The figure ('' for none).")
-flags.DEFINE_string("markdown", "results/teacher_curves.md", "The table ('' for none).")
+flags.DEFINE_string(
+  "markdown", "", "Also write the table here ('' for none; RESULTS.md gets it from experiments.results)."
+)
 flags.DEFINE_integer("num_steps", 2000, "Meta-steps per learned rule.")
 flags.DEFINE_float("max_seconds", 0.0, "Training seconds per learned rule (0: no cap).")
 flags.DEFINE_integer("batch_size", 16, "Episodes per meta-step.")

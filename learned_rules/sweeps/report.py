@@ -561,6 +561,18 @@ def estimator_section(records_dir: str, rel: str, plots_dir: str | None = None) 
   return lines
 
 
+def teacher_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
+  """Learning curves on unseen keys of a random teacher, from results/teacher_curves.jsonl."""
+  from learned_rules.sweeps import teacher_curves
+
+  records = teacher_curves.read_records(os.path.join(records_dir, "teacher_curves.jsonl"))
+  if not any(r.get("kind") == teacher_curves.CURVE for r in records):
+    return []
+  teacher_curves.plot(records, os.path.join(plots_dir, "teacher_curves.png"))
+  table = teacher_curves.markdown(records).rstrip("\n").split("\n")
+  return table[:2] + [f"![teacher curves]({rel}/teacher_curves.png)", ""] + table[2:] + [""]
+
+
 def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str:
   """Writes the plots and the markdown report; returns the markdown."""
   plots_dir = plots_dir or records_dir
@@ -641,6 +653,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
     recipes.plot(recipe_records, os.path.join(plots_dir, "recipes.png"))
     md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
   md += estimator_section(records_dir, rel, plots_dir)
+  md += teacher_section(records_dir, rel, plots_dir)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)
