@@ -104,6 +104,7 @@ def get_config():
     "delta_cued",
   )
   evaluation.output = ""  # report file name in the workdir; '' means eval.json
+  evaluation.params_file = ""  # mode=eval: meta-parameters from this .msgpack, not a checkpoint
 
   config.distributed = distributed = ml_collections.ConfigDict()
   distributed.enabled = False  # multi-host: call jax.distributed.initialize() first

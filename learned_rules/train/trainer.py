@@ -237,9 +237,12 @@ def format_table(report: dict, description: str | None = None) -> str:
   return "\n".join(lines)
 
 
-def write_report(config, workdir, exp, params, writer=None, step=0) -> dict:
-  """Evaluates, logs to `writer`, writes eval.json (or eval.output) and prints the table."""
-  report = evaluate_all(config, exp, params)
+def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) -> dict:
+  """Evaluates, logs to `writer`, writes eval.json (or eval.output) and prints the table.
+
+  `extra`: entries added to the report (where its parameters came from).
+  """
+  report = evaluate_all(config, exp, params) | dict(extra or {})
   if jax.process_index() == 0:
     if writer is not None:
       for rule, values in report["rules"].items():
@@ -265,8 +268,46 @@ def state_template(config, model):
   return meta.init_train_state(model, meta.make_optimizer(config.train), config.seed)
 
 
+def load_params(path: str, template):
+  """Meta-parameters saved by `save_params` (meta_params.msgpack), checked against `template`."""
+  if not os.path.isfile(path):
+    raise UserError(f"eval.params_file={path!r}: no such file (a meta_params.msgpack).")
+  with open(path, "rb") as f:
+    data = f.read()
+  try:
+    params = flax.serialization.from_bytes(template, data)
+  except (ValueError, KeyError, TypeError) as error:
+    raise UserError(
+      f"eval.params_file={path!r} does not fit this config's rule ({error}); evaluate it with "
+      "the config it was trained with (its config.json) and change only task, topology or eval."
+    ) from None
+  for (where, got), want in zip(
+    jax.tree_util.tree_flatten_with_path(params)[0], jax.tree.leaves(template), strict=True
+  ):
+    if np.shape(got) != np.shape(want):
+      raise UserError(
+        f"eval.params_file={path!r}: {jax.tree_util.keystr(where)} has shape "
+        f"{list(np.shape(got))}, this config's rule needs {list(np.shape(want))}; evaluate it "
+        "with the config it was trained with and change only task, topology or eval."
+      )
+  return params
+
+
+def evaluate_params_file(config, workdir: str) -> dict:
+  """mode='eval' with eval.params_file: saved meta-parameters on the config's task settings."""
+  exp = experiment.build(config)
+  network = exp.model(config.rule.name)
+  template = network.init_params(jax.random.PRNGKey(config.seed))
+  params = load_params(config.eval.params_file, template)
+  os.makedirs(workdir, exist_ok=True)
+  logging.info("evaluating the meta-parameters of %s", config.eval.params_file)
+  return write_report(config, workdir, exp, params, extra={"params_file": config.eval.params_file})
+
+
 def evaluate_checkpoint(config, workdir: str) -> dict:
   """mode='eval': the latest checkpoint's meta-parameters on the config's task settings."""
+  if config.eval.get("params_file"):
+    return evaluate_params_file(config, workdir)
   exp = experiment.build(config)
   network = exp.model(config.rule.name)
   template = state_template(config, network)
@@ -275,9 +316,7 @@ def evaluate_checkpoint(config, workdir: str) -> dict:
   if state is None:
     raise UserError(f"mode=eval: no checkpoint in {checkpointer.directory}; train there first.")
   logging.info("evaluating the checkpoint of step %d from %s", step, checkpointer.directory)
-  report = write_report(config, workdir, exp, state.params, None, step)
-  report["checkpoint_step"] = step
-  return report
+  return write_report(config, workdir, exp, state.params, None, step, {"checkpoint_step": step})
 
 
 # --- the loop ------------------------------------------------------------------------------------
