@@ -18,6 +18,7 @@ import sys
 
 from absl import app, flags
 
+from learned_rules.common.overrides import parse_value
 from learned_rules.tvae import results
 
 FLAGS = flags.FLAGS
@@ -41,19 +42,6 @@ flags.DEFINE_float("learning_rate", 1e-4, "Learning rate (the reference's 1e-4).
 flags.DEFINE_list("only", [], "Train only these rows (labels); the others are read if cached.")
 flags.DEFINE_bool("reuse", False, "Train and evaluate nothing: the report from cached rows.")
 flags.DEFINE_multi_string("override", [], "key=value applied to every row's config (tiny runs).")
-
-
-def parse_value(text: str):
-  """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
-  lowered = text.lower()
-  if lowered in ("true", "false"):
-    return lowered == "true"
-  for kind in (int, float):
-    try:
-      return kind(text)
-    except ValueError:
-      pass
-  return text
 
 
 def main(argv):

@@ -23,11 +23,11 @@ import json
 import math
 
 import jax
-import ml_collections
 
 from configs import remember
 from learned_rules import experiment, rules
 from learned_rules.baselines import lstm as lstm_lib
+from learned_rules.common import overrides
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network
 
@@ -131,24 +131,8 @@ def train_spec(group, variant: str, topo: str, rule: str) -> dict:
 
 
 def set_key(config, dotted: str, value, source: str) -> None:
-  """config[dotted] = value for a key that exists (tuples stay tuples); else ConfigError."""
-  node = config
-  *parents, leaf = dotted.split(".")
-  for parent in parents:
-    if parent not in node or not isinstance(node[parent], ml_collections.ConfigDict):
-      node = None
-      break
-    node = node[parent]
-  if node is None or leaf not in node or isinstance(node[leaf], ml_collections.ConfigDict):
-    raise ConfigError(
-      f"{source}: {dotted!r} is not a key of configs/remember.py (nor '{LSTM_MATCH}')."
-    )
-  if isinstance(node[leaf], tuple) and isinstance(value, list):
-    value = tuple(value)
-  try:
-    node[leaf] = value
-  except (TypeError, ValueError) as error:
-    raise ConfigError(f"{source}: {dotted}={value!r}: {error}") from None
+  """config[dotted] = value for a key of configs/remember.py; else ConfigError."""
+  overrides.set_key(config, dotted, value, source, f" (configs/remember.py; or '{LSTM_MATCH}')")
 
 
 def experiment_config(

@@ -20,7 +20,7 @@ from absl import logging
 
 from configs import remember
 from learned_rules import evaluation, experiment
-from learned_rules.common import checkpointing
+from learned_rules.common import checkpointing, overrides
 from learned_rules.common.errors import ConfigError
 from learned_rules.train import meta, trainer
 
@@ -34,6 +34,11 @@ RECIPES = {
     "train.curriculum_threshold": 0.95,
     "task.k_max": 12,
   },
+  # Every episode at the yardstick's load, all slots used: no quiet start to lean on.
+  "fixed_k8": {"task.loss_steps": "last", "task.k_min": 8, "task.k_max": 8},
+  # Loads 2..8 on an 8-slot layout: small loads (which the default rule recalls worse than
+  # K = 4) are trained too.
+  "wide_load": {"task.loss_steps": "last", "task.k_min": 2},
 }
 KIND = "recipe"  # the records' kind (RESULTS.md's sweep tables skip other kinds)
 REFERENCE_RULE = "storkey_cued"  # the strongest hand-written rule on the default task
@@ -53,26 +58,13 @@ class Options:
   machine: str = ""
 
 
-def set_key(config, dotted: str, value) -> None:
-  *path, leaf = dotted.split(".")
-  node = config
-  for part in path:
-    node = node[part]
-  if leaf not in node:
-    raise ConfigError(f"recipe override {dotted!r}: no such config key.")
-  node[leaf] = value
-
-
 def recipe_config(name: str, seed: int, options: Options):
   if name not in RECIPES:
     raise ConfigError(f"recipe {name!r}: expected one of {sorted(RECIPES)}.")
   config = remember.get_config()
   with config.unlocked():
-    for override in options.overrides:
-      key, value = override.split("=", 1)
-      set_key(config, key, _parse(value))
-    for key, value in RECIPES[name].items():
-      set_key(config, key, value)
+    overrides.apply(config, options.overrides, "recipe override")
+    overrides.apply(config, RECIPES[name].items(), f"recipe {name!r}")
     config.seed = seed
     config.train.num_steps = options.num_steps
     config.train.checkpoint_every = options.checkpoint_every
@@ -80,15 +72,6 @@ def recipe_config(name: str, seed: int, options: Options):
     config.eval.k = options.eval_k
     config.eval.num_episodes = options.eval_episodes
   return config
-
-
-def _parse(text: str):
-  for kind in (int, float):
-    try:
-      return kind(text)
-    except ValueError:
-      pass
-  return text
 
 
 def read_records(path: str) -> list:

@@ -23,7 +23,6 @@ Records: one JSON line per (network, teacher, rule, K[, rate]) of kind 'teacher_
 (and teacher); `markdown` is the table for RESULTS.md.
 """
 
-import ast
 import dataclasses
 import json
 import os
@@ -38,6 +37,7 @@ from absl import logging
 
 from configs import remember, remember_layered, teacher, teacher_layered
 from learned_rules import evaluation, experiment
+from learned_rules.common import overrides
 from learned_rules.common.errors import ConfigError
 from learned_rules.train import trainer
 
@@ -97,32 +97,9 @@ def command_line(options: Options) -> str:
 
 
 # --- configs -------------------------------------------------------------------------------------
-def parse_value(text: str):
-  """A config override's value: a Python literal (1, 0.5, (32,), True) or else the string."""
-  try:
-    return ast.literal_eval(text)
-  except (ValueError, SyntaxError):
-    return text
-
-
-def set_key(config, dotted: str, value) -> None:
-  *path, leaf = dotted.split(".")
-  node = config
-  for part in path:
-    node = node[part]
-  if leaf not in node:
-    raise ConfigError(f"teacher_curves override {dotted!r}: no such config key.")
-  node[leaf] = value
-
-
 def _apply(config, options: Options, settings: dict):
-  with config.unlocked():
-    for key, value in settings.items():
-      set_key(config, key, value)
-    for override in options.overrides:
-      key, value = override.split("=", 1)
-      set_key(config, key, parse_value(value))
-  return config
+  overrides.apply(config, settings.items(), "teacher_curves setting")
+  return overrides.apply(config, options.overrides, "teacher_curves override")
 
 
 def teacher_config(network: str, options: Options, kind: str = "linear", k=None):

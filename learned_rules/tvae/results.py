@@ -27,6 +27,7 @@ import numpy as np
 from absl import logging
 
 from learned_rules.common import writers
+from learned_rules.common.overrides import set_key
 from learned_rules.tvae import data as data_lib
 from learned_rules.tvae import figures, train
 
@@ -143,19 +144,6 @@ def load_config(name):
   return importlib.import_module(f"configs.tvae.{name}").get_config()
 
 
-def set_field(config, dotted, value):
-  *path, leaf = dotted.split(".")
-  for part in path:
-    config = config[part]
-  config[leaf] = value
-
-
-def get_field(config, dotted):
-  for part in dotted.split("."):
-    config = config[part]
-  return config
-
-
 def fashion_dir(options: Options) -> str | None:
   """The first directory holding the Fashion-MNIST training images, or None."""
   for directory in (options.fashion_data_dir, data_lib.FASHION_MNIST_DIR):
@@ -187,7 +175,7 @@ def row_config(row: Row, options: Options, untrained: bool = False):
   else:
     fields.update({"data.dataset": options.dataset, "data.data_dir": options.data_dir})
   for key, value in (*fields.items(), *row.changes, *options.overrides):
-    set_field(config, key, value)
+    set_key(config, key, value, f"TVAE row {row.label!r}")
   if untrained:  # zero training steps: the initial parameters, evaluated like the trained ones
     config.num_epochs, config.max_steps = 0, 0
     config.data.time_shuffle = False
