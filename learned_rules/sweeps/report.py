@@ -573,6 +573,17 @@ def teacher_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   return table[:2] + [f"![teacher curves]({rel}/teacher_curves.png)", ""] + table[2:] + [""]
 
 
+def capacity_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
+  """K*(N) searched per rule (experiments.capacity), from results/capacity.jsonl."""
+  from learned_rules.sweeps import capacity
+
+  records = capacity.read_records(os.path.join(records_dir, "capacity.jsonl"))
+  if not records:
+    return []
+  capacity.plot(records, os.path.join(plots_dir, "capacity_search.png"))
+  return capacity.markdown(records, f"{rel}/capacity_search.png").split("\n")
+
+
 def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str:
   """Writes the plots and the markdown report; returns the markdown."""
   plots_dir = plots_dir or records_dir
@@ -654,6 +665,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
     md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
   md += estimator_section(records_dir, rel, plots_dir)
   md += teacher_section(records_dir, rel, plots_dir)
+  md += capacity_section(records_dir, rel, plots_dir)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)

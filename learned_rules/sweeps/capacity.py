@@ -1,0 +1,380 @@
+"""Capacity K*(N) by search, for hand-written rules and committed learned rules (issue 9, item 4).
+
+K*(N) is the largest K whose hidden-bit accuracy is at least `threshold` (0.99) with every
+smaller K searched also passing: K = 1, 2, 4, ... doubles until a load fails (or K exceeds
+`max_load` N), then bisects between the last pass and the first failure. This assumes accuracy
+falls with K (true of every rule measured here; a non-monotone rule would be under-reported,
+never over-reported, since a failure always ends the search below it).
+
+Every rule is scored on the same episodes at a given (N, K, slots): one evaluation seed per
+point, about `eval_hidden_bits` scored hidden bits per point. Layouts:
+- 'exact': K patterns in K slots (no blank slots, no quiet start): the stream a memory meets;
+- 'trained': K patterns on max(K, the rule's training k_max) slots, blank slots first: the layout
+  a learned rule was trained on (for hand-written rules the same as 'exact' at K >= k_max).
+
+Rules are hand-written names (`hebbian`, `storkey_cued`, ...) or committed rule directories
+(`results/rules/<name>`: config.json + meta_params.msgpack, run on a fully connected net of N
+neurons, D = N, whatever size they were trained at: "one set of parameters at every N").
+Records: one JSON line per evaluated point (kind 'capacity_point'), so a stopped search resumes;
+`summary` turns them into K* per (rule, N, layout), with median and range over a rule's seeds.
+"""
+
+import collections
+import dataclasses
+import json
+import math
+import os
+import platform
+import statistics
+import time
+
+import jax
+from absl import logging
+
+from configs import committed_rule, remember
+from learned_rules import evaluation, experiment
+from learned_rules.common.errors import ConfigError
+from learned_rules.train import trainer
+
+KIND = "capacity_point"
+HANDWRITTEN = ("hebbian", "hebbian_cued", "storkey", "storkey_cued", "delta", "delta_cued")
+LAYOUTS = ("exact", "trained")
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+  rules: tuple = HANDWRITTEN  # hand-written rule names or committed rule directories
+  sizes: tuple = (16, 32, 64, 128, 256)  # N (= D, fully connected)
+  layouts: tuple = ("exact",)
+  threshold: float = 0.99
+  max_load: float = 0.6  # stop searching above K = max_load * N
+  records: str = "results/capacity.jsonl"
+  eval_hidden_bits: int = 16384
+  min_episodes: int = 16
+  max_episodes: int = 256
+  batch_size: int = 64
+  seed: int = 20261125  # the evaluation episodes' seed (the same for every rule)
+  machine: str = ""
+
+
+def machine_description(options: Options) -> str:
+  return options.machine or f"{os.cpu_count()}-core {platform.machine()} ({jax.default_backend()})"
+
+
+def rule_label(rule: str) -> str:
+  return os.path.basename(os.path.normpath(rule)) if is_committed(rule) else rule
+
+
+def is_committed(rule: str) -> bool:
+  return os.sep in rule or os.path.isdir(rule)
+
+
+def base_config(rule: str):
+  """(config, 'committed' or None, the training k_max where training had blank slots, or None)
+  of a rule name or rule directory."""
+  if is_committed(rule):
+    try:
+      config = committed_rule.get_config(rule)
+    except ValueError as error:
+      raise ConfigError(str(error)) from None
+    blank_slots = config.task.k_min < config.task.k_max  # trained with a quiet start
+    return config, "committed", config.task.k_max if blank_slots else None
+  config = remember.get_config()
+  with config.unlocked():
+    config.rule.name = rule
+  return config, None, None
+
+
+def point_config(config, n: int, slots: int):
+  config = config.copy_and_resolve_references()
+  with config.unlocked():
+    config.task.pattern_bits = n
+    config.topology.name = "fully_connected"
+    config.task.k_min, config.task.k_max = 1, slots
+    config.eval.k = -1
+  return config
+
+
+def episodes_for(options: Options, n: int, k: int, hidden_fraction: float) -> int:
+  hidden = max(1, round(hidden_fraction * n))
+  wanted = math.ceil(options.eval_hidden_bits / (k * hidden))
+  episodes = min(max(wanted, options.min_episodes), options.max_episodes)
+  batch = min(options.batch_size, episodes)
+  return -(-episodes // batch) * batch
+
+
+class Search:
+  """Evaluates points on demand, reading and appending the records file (resumable)."""
+
+  def __init__(self, options: Options):
+    self.options = options
+    self.records = read_records(options.records)
+    self.done = {point_id(r): r for r in self.records}
+    self._params = {}
+
+  def accuracy(self, rule: str, n: int, k: int, layout: str) -> dict:
+    config, params_kind, trained_k = base_config(rule)
+    slots = max(k, trained_k or k) if layout == "trained" else k
+    key = (rule_label(rule), n, k, slots)
+    if key in self.done:
+      return self.done[key]
+    config = point_config(config, n, slots)
+    exp = experiment.build(config)
+    model = exp.model(config.rule.name)
+    template = model.init_params(jax.random.PRNGKey(0))
+    if params_kind == "committed":
+      if rule not in self._params:
+        self._params[rule] = trainer.load_params(config.eval.params_file, template)
+      params = self._params[rule]
+    else:
+      params = template  # hand-written: fixed parameters
+    episodes = episodes_for(self.options, n, k, config.task.hidden_fraction)
+    start = time.time()
+    result = evaluation.evaluate(
+      model,
+      params,
+      exp.task,
+      seed=self.options.seed + 1000 * n + k,
+      num_episodes=episodes,
+      batch_size=min(self.options.batch_size, episodes),
+      num_synapses=exp.synapses(config.rule.name),
+      num_state_floats=exp.state_floats(config.rule.name),
+      num_patterns=k,
+    )
+    record = {
+      "kind": KIND,
+      "rule": rule_label(rule),
+      "source": rule,
+      "n": n,
+      "k": k,
+      "slots": slots,
+      "episodes": episodes,
+      "hidden_bit_accuracy": result["hidden_bit_accuracy"],
+      "bit_accuracy": result["bit_accuracy"],
+      "wall_s": time.time() - start,
+      "machine": machine_description(self.options),
+    }
+    append_record(self.options.records, record)
+    self.done[key] = record
+    self.records.append(record)
+    logging.info(
+      "capacity %-16s N=%-4d K=%-4d slots=%-4d acc %.4f (%d episodes, %.0f s)",
+      record["rule"], n, k, slots, record["hidden_bit_accuracy"], episodes, record["wall_s"],
+    )
+    print(
+      f"{record['rule']:<18} N={n:<4} K={k:<4} slots={slots:<4} "
+      f"{record['hidden_bit_accuracy']:.4f}",
+      flush=True,
+    )
+    return record
+
+  def k_star(self, rule: str, n: int, layout: str) -> int:
+    """The search: doubling, then bisection; returns K* (0 when K = 1 fails)."""
+    passes = lambda k: self.accuracy(rule, n, k, layout)["hidden_bit_accuracy"] >= (
+      self.options.threshold
+    )
+    limit = max(1, int(self.options.max_load * n))
+    good, bad, k = 0, None, 1
+    while k <= limit:
+      if passes(k):
+        good, k = k, 2 * k
+      else:
+        bad = k
+        break
+    if bad is None:  # every doubling up to the limit passed
+      if good == limit or passes(limit):
+        return limit  # saturated: K* >= limit
+      bad = limit
+    while bad - good > 1:
+      mid = (good + bad) // 2
+      if passes(mid):
+        good = mid
+      else:
+        bad = mid
+    return good
+
+
+def point_id(record: dict) -> tuple:
+  return (record["rule"], record["n"], record["k"], record["slots"])
+
+
+def read_records(path: str) -> list:
+  if not os.path.exists(path):
+    return []
+  records = []
+  with open(path) as f:
+    for line in f:
+      try:
+        record = json.loads(line)
+      except ValueError:  # a line cut short by a kill: that point is redone
+        continue
+      if record.get("kind") == KIND:
+        records.append(record)
+  return records
+
+
+def append_record(path: str, record: dict) -> None:
+  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+  with open(path, "a") as f:
+    f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def run(options: Options) -> dict:
+  """K* for every (rule, N, layout); returns {(label, n, layout): K*}."""
+  for layout in options.layouts:
+    if layout not in LAYOUTS:
+      raise ConfigError(f"layout {layout!r}: expected one of {LAYOUTS}.")
+  for rule in options.rules:
+    base_config(rule)  # a bad rule fails before anything runs
+  search = Search(options)
+  found = {}
+  for n in options.sizes:
+    for rule in options.rules:
+      for layout in options.layouts:
+        if layout == "trained" and base_config(rule)[2] is None:
+          continue  # hand-written, or trained without blank slots: 'exact' is its layout
+        found[(rule_label(rule), n, layout)] = search.k_star(rule, n, layout)
+  return found
+
+
+# --- summaries -----------------------------------------------------------------------------------
+def k_star_from_records(records: list, threshold: float, max_load: float) -> dict:
+  """{(rule, n, layout): K*} recomputed from the records alone (the search's own rule)."""
+  table = collections.defaultdict(dict)
+  trained_slots = {}
+  for r in records:
+    layout = "exact" if r["slots"] == r["k"] else "trained"
+    table[(r["rule"], r["n"], layout)][r["k"]] = r["hidden_bit_accuracy"]
+    if layout == "trained":
+      trained_slots[r["rule"]] = max(trained_slots.get(r["rule"], 0), r["slots"])
+  # A rule's 'trained' layout at K >= its training k_max is its exact layout.
+  for (rule, n, layout), points in list(table.items()):
+    if layout == "trained":
+      for k, acc in table.get((rule, n, "exact"), {}).items():
+        if k >= trained_slots[rule]:
+          points.setdefault(k, acc)
+  out = {}
+  for key, points in table.items():
+    best = 0
+    for k in sorted(points):
+      if points[k] >= threshold:
+        best = k
+      else:
+        break
+    out[key] = best
+  return out
+
+
+def seed_group(label: str) -> str:
+  """'headline_s0' -> 'headline' (seeds of one recipe pooled); other labels unchanged."""
+  stem, _, suffix = label.rpartition("_s")
+  return stem if stem and suffix.isdigit() else label
+
+
+def summary(records: list, threshold: float = 0.99, max_load: float = 0.6) -> list[dict]:
+  """Rows (rule group, layout, n, K* median, min, max, seeds) with median/range over seeds."""
+  k_stars = k_star_from_records(records, threshold, max_load)
+  groups = collections.defaultdict(list)
+  for (rule, n, layout), k in k_stars.items():
+    groups[(seed_group(rule), layout, n)].append((rule, k))
+  rows = []
+  for (group, layout, n), values in sorted(groups.items()):
+    ks = [k for _, k in values]
+    rows.append(
+      {
+        "rule": group,
+        "layout": layout,
+        "n": n,
+        "median": statistics.median(ks),
+        "min": min(ks),
+        "max": max(ks),
+        "seeds": len(ks),
+      }
+    )
+  return rows
+
+
+def _cell(row) -> str:
+  if row["seeds"] == 1:
+    return str(row["min"])
+  return f"{row['median']:g} ({row['min']}–{row['max']})"
+
+
+def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str:
+  rows = summary(records, threshold)
+  if not rows:
+    return ""
+  sizes = sorted({r["n"] for r in rows})
+  keys = sorted({(r["rule"], r["layout"]) for r in rows}, key=lambda x: (x[0] in HANDWRITTEN, x))
+  lookup = {(r["rule"], r["layout"], r["n"]): r for r in rows}
+  lines = [
+    f"## Capacity against size: K* at hidden-bit accuracy >= {threshold}, searched",
+    "",
+    "Fully connected, N = D neurons, half of each cue hidden. K* is the largest K whose hidden-bit "
+    "accuracy is at least the threshold with every smaller searched K passing (K doubled from 1, "
+    "then bisected), every rule on the same episodes per (N, K). Layout 'exact': K patterns in "
+    "K slots (no quiet start); 'trained': on max(K, training k_max) slots, blank slots first. "
+    "Learned rules (committed under results/rules/) run with one set of parameters at every N; "
+    "several seeds show median (min–max).",
+    "",
+  ]
+  if plot_path:
+    lines += [f"![capacity against size]({plot_path})", ""]
+  lines.append("| rule | layout | " + " | ".join(f"N={n}" for n in sizes) + " |")
+  lines.append("|---|---|" + "---:|" * len(sizes))
+  for rule, layout in keys:
+    cells = [_cell(lookup[(rule, layout, n)]) if (rule, layout, n) in lookup else "-" for n in sizes]
+    lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
+  wall = sum(r["wall_s"] for r in records)
+  machines = sorted({r["machine"] for r in records})
+  lines += [
+    "",
+    f"{len(records)} evaluated points, {wall / 60:.1f} min of evaluation on {', '.join(machines)}.",
+    "Command: `python -m experiments.capacity` (hand-written rules), "
+    "`python -m experiments.capacity --rules=results/rules/<name>,... --layouts=exact,trained`.",
+    "",
+  ]
+  return "\n".join(lines)
+
+
+def plot(records: list, path: str, threshold: float = 0.99) -> None:
+  """K*/N against N per rule (median, seed range as error bars), with the spec's references."""
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  from learned_rules.sweeps import report
+
+  rows = summary(records, threshold)
+  fig, ax = plt.subplots(figsize=(7, 4.8))
+  series = collections.defaultdict(list)
+  for r in rows:
+    series[(r["rule"], r["layout"])].append(r)
+  for index, ((rule, layout), values) in enumerate(sorted(series.items())):
+    values.sort(key=lambda r: r["n"])
+    ns = [r["n"] for r in values]
+    med = [r["median"] / r["n"] for r in values]
+    err = [
+      [(r["median"] - r["min"]) / r["n"] for r in values],
+      [(r["max"] - r["median"]) / r["n"] for r in values],
+    ]
+    style = "-" if layout == "exact" else ":"
+    ax.errorbar(
+      ns, med, yerr=err, fmt="o" + style, ms=4, capsize=3, color=f"C{index % 10}",
+      lw=2 if rule not in HANDWRITTEN else 1, label=f"{rule} ({layout})",
+    )
+  ns = sorted({r["n"] for r in rows}) or [16, 256]
+  for name in ("Hopfield 0.138 N (approx.)", "Hebbian exact N/(4 ln N)", "Storkey N/sqrt(2 ln N)"):
+    ax.plot(ns, [report.reference_capacities(n)[name] / n for n in ns], "k--", lw=0.6, alpha=0.6)
+    ax.annotate(name, (ns[-1], report.reference_capacities(ns[-1])[name] / ns[-1]), fontsize=6)
+  ax.set_xscale("log", base=2)
+  ax.set_xticks(ns, [str(n) for n in ns])
+  ax.set_xlabel("N neurons (fully connected)")
+  ax.set_ylabel(f"K*/N (hidden-bit accuracy >= {threshold})")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=6, ncol=2)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+  fig.savefig(path, dpi=110)
+  plt.close(fig)

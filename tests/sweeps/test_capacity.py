@@ -1,0 +1,83 @@
+"""The capacity search (experiments.capacity): the doubling-then-bisection finds the last passing
+K of a monotone curve, K* from the records alone agrees with the search, and a small run on a
+hand-written and a committed rule resumes without re-evaluating anything."""
+
+import json
+import os
+
+import pytest
+
+from learned_rules.sweeps import capacity
+from tests.conftest import ROOT
+
+
+class FakeSearch(capacity.Search):
+  """The search over a known accuracy curve: no network runs."""
+
+  def __init__(self, options, curve):
+    self.options, self.curve, self.asked = options, curve, []
+
+  def accuracy(self, rule, n, k, layout):
+    self.asked.append(k)
+    return {"hidden_bit_accuracy": self.curve(k)}
+
+
+@pytest.mark.parametrize("true_k_star", [0, 1, 2, 3, 7, 12, 13, 37, 38])
+def test_search_finds_the_last_passing_load(true_k_star):
+  options = capacity.Options(max_load=0.6)
+  search = FakeSearch(options, lambda k: 1.0 if k <= true_k_star else 0.9)
+  assert search.k_star("r", 64, "exact") == true_k_star
+  assert len(set(search.asked)) <= 2 * 6 + 1  # logarithmic in N, not a scan
+
+
+def test_search_saturates_at_the_largest_load_searched():
+  options = capacity.Options(max_load=0.5)
+  search = FakeSearch(options, lambda k: 1.0)
+  assert search.k_star("r", 20, "exact") == 10
+  search = FakeSearch(options, lambda k: 1.0 if k <= 9 else 0.0)
+  assert search.k_star("r", 20, "exact") == 9
+
+
+def test_k_star_from_records_stops_at_the_first_failure():
+  def rec(k, acc, slots=None):
+    return {"rule": "x_s0", "n": 16, "k": k, "slots": slots or k, "hidden_bit_accuracy": acc}
+
+  records = [rec(1, 1.0), rec(2, 0.995), rec(4, 0.95), rec(3, 0.98), rec(6, 0.999)]
+  records += [rec(1, 1.0, 8), rec(2, 1.0, 8), rec(4, 0.991, 8), rec(6, 0.95, 8), rec(5, 0.97, 8)]
+  table = capacity.k_star_from_records(records, 0.99, 0.6)
+  assert table[("x_s0", 16, "exact")] == 2  # 6 passes again, but 3 failed first
+  assert table[("x_s0", 16, "trained")] == 4
+  rows = capacity.summary(records + [dict(r, rule="x_s1") for r in records[:3]])
+  exact = [r for r in rows if r["layout"] == "exact"][0]
+  assert (exact["rule"], exact["seeds"], exact["min"], exact["max"]) == ("x", 2, 2, 2)
+
+
+def test_small_run_on_a_handwritten_and_a_committed_rule_resumes(tmp_path):
+  records = str(tmp_path / "capacity.jsonl")
+  rule_dir = os.path.join(ROOT, "results", "rules", "remember_1500_s0")
+  options = capacity.Options(
+    rules=("hebbian_cued", rule_dir),
+    sizes=(8,),
+    layouts=("exact", "trained"),
+    records=records,
+    eval_hidden_bits=256,
+    min_episodes=8,
+    max_episodes=16,
+    batch_size=8,
+  )
+  found = capacity.run(options)
+  assert set(found) == {
+    ("hebbian_cued", 8, "exact"),
+    ("remember_1500_s0", 8, "exact"),
+    ("remember_1500_s0", 8, "trained"),
+  }
+  lines = open(records).read().splitlines()
+  points = [json.loads(line) for line in lines]
+  assert all(0.0 <= p["hidden_bit_accuracy"] <= 1.0 for p in points)
+  learned = [p for p in points if p["rule"] == "remember_1500_s0"]
+  assert {p["slots"] for p in learned if p["slots"] != p["k"]} == {8}  # its 8-slot training layout
+  assert capacity.k_star_from_records(points, 0.99, 0.6) == found
+  again = capacity.run(options)  # everything is recorded: nothing is evaluated twice
+  assert again == found and open(records).read().splitlines() == lines
+  text = capacity.markdown(points, "capacity.png")
+  assert "| remember_1500 | exact |" in text and "| hebbian_cued | exact |" in text  # seeds pooled
