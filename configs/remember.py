@@ -104,6 +104,7 @@ def get_config():
     "delta_cued",
   )
   evaluation.output = ""  # report file name in the workdir; '' means eval.json
+  evaluation.probe = False  # also the memory-location probe (learned_rules/probes.py) per rule
   evaluation.params_file = ""  # mode=eval: meta-parameters from this .msgpack, not a checkpoint
 
   config.distributed = distributed = ml_collections.ConfigDict()

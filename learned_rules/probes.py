@@ -10,10 +10,15 @@ fraction of the stored information that each part carries on its own: synapses =
 I(neurons reset) / I(intact), neurons = I(synapses reset) / I(intact), with
 I = K * bits * (1 - H2(error)) from the hidden-bit error pooled over all episodes.
 The two need not sum to 1 (redundant or jointly-held memory).
+
+Layered nets also get one condition per synapse layer (`reset_layer_<i>`: only the synapses of
+projection i, e.g. input->hidden0, replaced by the fresh sample) and, per layer, the fraction of
+the stored information lost when that layer alone is reset: 1 - I(layer i reset) / I(intact).
 """
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from learned_rules import evaluation, metrics
 from learned_rules.tasks.base import Task, model_inputs
@@ -26,12 +31,38 @@ def split_step(task: Task) -> int:
   return task.probe_split_step()
 
 
+def synapse_layers(topology) -> list[tuple[str, np.ndarray]]:
+  """(name 'pre->post', [post, pre] 0/1 mask) per projection of a layered net; [] otherwise."""
+  if topology.name != "layered":
+    return []
+  layers = []
+  for pre, post in zip(topology.groups, topology.groups[1:], strict=False):
+    mask = np.zeros_like(topology.mask)
+    rows, cols = topology.group_slice(post.name), topology.group_slice(pre.name)
+    mask[rows, cols] = topology.mask[rows, cols]
+    layers.append((f"{pre.name}->{post.name}", mask))
+  return layers
+
+
+def reset_layer(network, state, fresh, layer: int):
+  """`state` with the synapses of projection `layer` taken from `fresh`."""
+  mask = jnp.asarray(synapse_layers(network.topology)[layer][1])[..., None] > 0
+  dense = jnp.where(
+    mask,
+    network.dense_synapse_state(fresh.synapse_state),
+    network.dense_synapse_state(state.synapse_state),
+  )
+  return state.replace(synapse_state=network.from_dense_synapse_state(dense))
+
+
 def run_with_reset(network, params, rng, external, split: int, condition: str):
   """One episode with the named part of the state replaced at step `split`; returns logits."""
   key_init, key_fresh = jax.random.split(rng)
   state = network.init_state(params, key_init)
   mid, first = network.run(params, state, external[:split], remat=False)
   fresh = network.init_state(params, key_fresh)
+  if condition.startswith("reset_layer_"):
+    mid = reset_layer(network, mid, fresh, int(condition[len("reset_layer_") :]))
   if condition in ("reset_synapses", "reset_both"):
     mid = mid.replace(synapse_state=fresh.synapse_state)
   if condition in ("reset_neurons", "reset_both"):
@@ -93,8 +124,9 @@ def memory_location(
 
     return batch_counts
 
+  layers = synapse_layers(network.topology)
   report = {}
-  for condition in CONDITIONS:
+  for condition in CONDITIONS + tuple(f"reset_layer_{i}" for i in range(len(layers))):
     totals = evaluation.accumulate(counts_fn(condition), seed, num_episodes, batch_size)
     report[condition] = task.summarize(totals, 0, 0)
     report[condition]["pooled_information_bits"] = pooled_information(
@@ -103,5 +135,15 @@ def memory_location(
   report["synapse_fraction"], report["neuron_fraction"] = information_fractions(
     *(report[c]["pooled_information_bits"] for c in ("intact", "reset_neurons", "reset_synapses"))
   )
+  intact = report["intact"]["pooled_information_bits"]
+  report["layers"] = [
+    {
+      "layer": name,
+      "information_lost_fraction": None
+      if intact < MIN_INTACT_INFORMATION_BITS
+      else 1.0 - report[f"reset_layer_{i}"]["pooled_information_bits"] / intact,
+    }
+    for i, (name, _) in enumerate(layers)
+  ]
   report["split_step"] = split
   return report

@@ -56,3 +56,50 @@ def test_fractions_are_undefined_when_the_intact_network_holds_nothing():
   # At chance, the leftover-information ratio is noise over noise: no number, not 264165.
   assert probes.information_fractions(1e-6, 5e-6, 0.0) == (None, None)
   assert probes.information_fractions(10.0, 2.5, 5.0) == (0.25, 0.5)
+
+
+def test_a_layer_reset_replaces_that_projection_only_in_every_layout():
+  import dataclasses
+
+  import numpy as np
+
+  for layout in ("dense", "per_synapse"):  # per_synapse: one block per projection
+    topo = dataclasses.replace(topology.layered(4, (5, 3)), layout=layout)
+    network = Network(HebbianRule(), topo)
+    assert network.layout.kind == ("dense" if layout == "dense" else "blocks")
+    a = network.init_state({}, jax.random.PRNGKey(0))
+    b = network.init_state({}, jax.random.PRNGKey(1))
+    a = a.replace(synapse_state=jax.tree.map(lambda w: w + 1.0, a.synapse_state))  # differ
+    layers = probes.synapse_layers(topo)
+    assert [name for name, _ in layers] == ["input->hidden0", "hidden0->hidden1", "hidden1->output"]
+    assert sum(mask for _, mask in layers).tolist() == topo.mask.tolist()  # a partition
+    for index, (_, mask) in enumerate(layers):
+      mixed = network.dense_synapse_state(probes.reset_layer(network, a, b, index).synapse_state)
+      dense_a = network.dense_synapse_state(a.synapse_state)
+      dense_b = network.dense_synapse_state(b.synapse_state)
+      inside = mask[..., None] > 0
+      others = (topo.mask[..., None] > 0) & ~inside  # the other real synapses
+      np.testing.assert_array_equal(np.where(inside, mixed, 0), np.where(inside, dense_b, 0))
+      np.testing.assert_array_equal(np.where(others, mixed, 0), np.where(others, dense_a, 0))
+
+
+def test_the_backprop_rule_needs_every_synapse_layer():
+  """Resetting either layer of a backprop-trained net loses what it stored; neurons hold none."""
+  from tests.test_backprop_rule import layered_config
+
+  from learned_rules import experiment, rules
+
+  config = layered_config((8,), "hetero", k=1)
+  with config.unlocked():
+    config.rule.backprop_learning_rate = 0.2  # one SGD step that stores one pair well
+  exp = experiment.build(config)
+  rule = rules.build("backprop", config.rule, exp.context())
+  network = Network(rule, exp.topology, config.aggregation)
+  params = network.init_params(jax.random.PRNGKey(0))
+  task = experiment.eval_task(config, exp.task)
+  report = probes.memory_location(network, params, task, seed=0, num_episodes=32, batch_size=32)
+  assert report["intact"]["hidden_bit_accuracy"] > 0.75
+  assert report["synapse_fraction"] > 0.9 and report["neuron_fraction"] < 0.1
+  assert [layer["layer"] for layer in report["layers"]] == ["input->hidden0", "hidden0->output"]
+  for layer in report["layers"]:
+    assert layer["information_lost_fraction"] > 0.5

@@ -18,7 +18,8 @@ import jax
 import numpy as np
 from absl import logging
 
-from learned_rules import evaluation, experiment
+from learned_rules import evaluation, experiment, probes
+from learned_rules.dynamics import Network
 from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.train import es, meta, parallel
@@ -195,6 +196,10 @@ def evaluate_all(config, exp, learned_params) -> dict:
       num_state_floats=exp.state_floats(rule_name),
       **common,
     )
+    if ev.get("probe") and isinstance(model, Network):
+      results[name]["probe"] = probes.memory_location(
+        model, params, task, common["seed"], ev.num_episodes, ev.batch_size
+      )
   for reference in task.references():
     results[reference] = evaluation.evaluate(None, None, task, reference=reference, **common)
   return {
@@ -234,7 +239,24 @@ def format_table(report: dict, description: str | None = None) -> str:
       f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in REPORT_COLUMNS
     ]
     lines.append(f"{name:<10}" + "".join(cells))
+  for name, values in report["rules"].items():
+    if "probe" in values:
+      lines.append(probe_line(name, values["probe"]))
   return "\n".join(lines)
+
+
+def probe_line(name: str, probe: dict) -> str:
+  """'probe learned: in synapses 0.98, in neurons 0.01; lost when reset: input->hidden0 0.40'."""
+  fmt = lambda v: "-" if v is None else f"{v:.2f}"
+  text = (
+    f"probe {name}: information left with neurons reset {fmt(probe['synapse_fraction'])}, "
+    f"with synapses reset {fmt(probe['neuron_fraction'])}"
+  )
+  if probe.get("layers"):
+    text += "; lost when one synapse layer is reset: " + ", ".join(
+      f"{layer['layer']} {fmt(layer['information_lost_fraction'])}" for layer in probe["layers"]
+    )
+  return text
 
 
 def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) -> dict:
