@@ -24,11 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from evosax.algorithms import Open_ES
-from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn
 
 from learned_rules.common.errors import ConfigError
-from learned_rules.common.tracing import trace_guard
 from learned_rules.dynamics import run_with_keys
 from learned_rules.tasks.base import Task, mean_loss, model_inputs
 from learned_rules.train import meta, parallel
@@ -77,8 +74,15 @@ def validate(train_config) -> None:
     )
 
 
-def make_strategy(es_config, solution) -> Open_ES:
-  """OpenAI-ES over `solution`'s pytree: antithetic, centered ranks, Adam, constant sigma."""
+def make_strategy(es_config, solution):
+  """evosax's Open_ES over `solution`'s pytree: antithetic, centered ranks, Adam, constant sigma.
+
+  evosax is imported here, not at module level: importing it starts JAX's backend, which a
+  multi-host run must initialize (jax.distributed) first, and BPTT runs never need it.
+  """
+  from evosax.algorithms import Open_ES
+  from evosax.core.fitness_shaping import centered_rank_fitness_shaping_fn
+
   sigma = jnp.asarray(es_config.sigma, jnp.float32)
   return Open_ES(
     population_size=es_config.population_size,
@@ -187,17 +191,5 @@ def make_parallel_train_step(model, task: Task, config, devices, poison_step: in
     model, task, config, strategy, parallel.AXIS, parallel.num_shards(devices), poison_step
   )
   if len(devices) == 1 and jax.process_count() == 1:
-    place = jax.sharding.SingleDeviceSharding(devices[0])
-    step = jax.jit(
-      jax.vmap(trace_guard(body, 1), axis_name=parallel.AXIS),
-      in_shardings=place,
-      out_shardings=place,
-      donate_argnums=(0,),
-    )
-    return lambda state: step(jax.device_put(state, place))
-  return jax.pmap(
-    trace_guard(body, 1),
-    axis_name=parallel.AXIS,
-    devices=None if jax.process_count() > 1 else devices,
-    donate_argnums=(0,),
-  )
+    return parallel.compile_step(body, devices, jax.sharding.SingleDeviceSharding(devices[0]))
+  return parallel.compile_step(body, devices)

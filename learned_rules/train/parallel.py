@@ -70,18 +70,30 @@ def make_parallel_train_step(grad_fn, optimizer, devices, poison_step: int = -1,
         f"a model split over {mesh.size} devices trains on one data-parallel device, "
         f"not {num_shards(devices)}: set train.num_devices=1."
       )
-    on_mesh = NamedSharding(mesh, PartitionSpec())  # every device of the mesh holds the state
-    step = jax.jit(
-      jax.vmap(trace_guard(body, 1), axis_name=AXIS),
-      in_shardings=on_mesh,
-      out_shardings=on_mesh,
-      donate_argnums=(0,),
+    # Every device of the mesh holds the state.
+    return compile_step(body, devices, NamedSharding(mesh, PartitionSpec()))
+  return compile_step(body, devices)
+
+
+def compile_step(body, devices, placement=None):
+  """`body` (state -> state, metrics; collectives over AXIS) as a step over replicated states.
+
+  Without `placement`: pmapped over `devices`. With it (a sharding): a jit of a vmap over the
+  1-long replica axis, state and outputs kept on `placement`; the state is put there first,
+  since `replicate` leaves it on the first device. Either way the state is donated and a retrace
+  raises (trace_guard).
+  """
+  if placement is None:
+    return jax.pmap(
+      trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
     )
-    # `replicate` puts the state on the first device; the step's outputs are already in place.
-    return lambda state: step(jax.device_put(state, on_mesh))
-  return jax.pmap(
-    trace_guard(body, 1), axis_name=AXIS, devices=_pmap_devices(devices), donate_argnums=(0,)
+  step = jax.jit(
+    jax.vmap(trace_guard(body, 1), axis_name=AXIS),
+    in_shardings=placement,
+    out_shardings=placement,
+    donate_argnums=(0,),
   )
+  return lambda state: step(jax.device_put(state, placement))
 
 
 def replicate(tree, devices):

@@ -143,7 +143,7 @@ def test_two_devices_match_one_device():
   # Each device scores every member on its half of the batch and the halves' mean losses are
   # averaged, so the ranks, and with them the update, match one device up to float rounding.
   result = subprocess.run(
-    [sys.executable, "-m", "tests.train.es_parallel_check"],
+    [sys.executable, "-m", "tests.train.parallel_check", "es"],
     cwd=ROOT,
     env=subprocess_env(XLA_FLAGS="--xla_force_host_platform_device_count=2"),
     capture_output=True,
