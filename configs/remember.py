@@ -23,7 +23,7 @@ def get_config():
   task.name = "remember"  # the task (learned_rules/tasks: TASKS)
   task.mode = "auto"  # 'auto', 'hetero' or 'sequence' association
   task.pattern_bits = 32  # D: bits per pattern (auto: also the number of visible neurons)
-  task.k_min = 4  # fewest patterns per training episode
+  task.k_min = 8  # fewest patterns per training episode (8 = k_max: no blank slots)
   task.k_max = 8  # most patterns per training episode (K drawn uniformly per episode)
   task.store_steps = 2  # P: steps each pattern is clamped during storage
   task.repetitions = 1  # R: passes over the pattern list during storage
@@ -33,7 +33,7 @@ def get_config():
   task.hidden_fraction = 0.5  # c: fraction of a cue's bits hidden (set to 0)
   task.sequence_length = 2  # L: frames per snippet in 'sequence' mode
   task.teaching = False  # True: target on the output neurons while storing (channel 2; layered)
-  task.loss_steps = "all"  # recall steps the loss scores: 'all' or 'last' (of each recall item)
+  task.loss_steps = "last"  # recall steps the loss scores: 'all' or 'last' (of each recall item)
 
   config.topology = topology = ml_collections.ConfigDict()
   topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse' (TOPOLOGIES)
@@ -68,7 +68,7 @@ def get_config():
   config.aggregation = "mean"  # how messages are pooled per neuron: 'mean' or 'sum'
 
   config.train = train = ml_collections.ConfigDict()
-  train.num_steps = 1500  # meta-training steps
+  train.num_steps = 3000  # meta-training steps
   train.batch_size = 16  # episodes per meta-step
   train.learning_rate = 2e-3  # peak Adam learning rate
   train.warmup_steps = 50  # linear warm-up steps

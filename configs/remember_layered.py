@@ -33,6 +33,7 @@ def get_config():
   config.task.pattern_bits = 16  # D: input neurons = output neurons = D
   config.task.k_min = 2  # fewest pairs per training episode
   config.task.k_max = 4  # most pairs per training episode (and the evaluation's K)
+  config.task.loss_steps = "all"  # every recall step scored (as measured below)
   config.task.store_steps = 5  # P: >= 2 x synapse layers + 1 (backprop's forward and back sweep)
   config.task.recall_steps = 3  # P_r: >= synapse layers + 1 (the cue's forward sweep)
   config.topology.name = "layered"  # input -> hidden -> output

@@ -151,6 +151,7 @@ def experiment_config(
   base.lock()  # the variant may set only keys that exist
   base.task.pattern_bits = size
   base.task.k_min, base.task.k_max = k_min, k_max
+  base.task.loss_steps = "all"  # every recall step scored, as the committed sweeps were trained
   if hidden_fraction is not None:
     base.task.hidden_fraction = hidden_fraction
   if delay is not None:

@@ -584,6 +584,17 @@ def capacity_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   return capacity.markdown(records, f"{rel}/capacity_search.png").split("\n")
 
 
+def anatomy_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
+  """A rule's storage update and memory location (experiments.anatomy), from its records."""
+  from learned_rules.sweeps import anatomy
+
+  records = anatomy.read_records(os.path.join(records_dir, "rule_anatomy.jsonl"))
+  if not records:
+    return []
+  anatomy.plot(records, os.path.join(plots_dir, "rule_anatomy.png"))
+  return anatomy.markdown(records, f"{rel}/rule_anatomy.png").split("\n")
+
+
 def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str:
   """Writes the plots and the markdown report; returns the markdown."""
   plots_dir = plots_dir or records_dir
@@ -666,6 +677,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
   md += estimator_section(records_dir, rel, plots_dir)
   md += teacher_section(records_dir, rel, plots_dir)
   md += capacity_section(records_dir, rel, plots_dir)
+  md += anatomy_section(records_dir, rel, plots_dir)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)

@@ -120,7 +120,7 @@ def remember_config(network: str, options: Options):
     config = remember.get_config()
     settings = {"task.mode": "hetero", "task.pattern_bits": teacher.get_config().task.pattern_bits}
   settings |= {"task.k_min": options.remember_k[0], "task.k_max": options.remember_k[1]}
-  settings |= {"eval.baselines": ()}
+  settings |= {"task.loss_steps": "all", "eval.baselines": ()}  # as the committed curves ran
   return _apply(config, options, settings)
 
 

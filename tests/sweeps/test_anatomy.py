@@ -1,0 +1,34 @@
+"""The storage-update measurement against closed forms: Hebbian adds x_post x_pre per store step
+(P = 2: +-2, no spread); Storkey's first pattern into zero weights is x_post x_pre / n, written
+one step late (lag 1); and the records round-trip into the RESULTS.md section."""
+
+import numpy as np
+import pytest
+
+from learned_rules.sweeps import anatomy
+
+
+@pytest.mark.parametrize("rule,lag,size", [("hebbian", 0, 2.0), ("storkey", 1, 1 / 12)])
+def test_one_pattern_into_fresh_weights_is_the_closed_form(tmp_path, rule, lag, size):
+  records = anatomy.run([rule], 12, 1, [], str(tmp_path / "a.jsonl"), episodes=8)
+  (update,) = records
+  assert update["lag"] == lag and len(update["components"]) == 1
+  groups = update["components"][0]["groups"]
+  for key, group in groups.items():
+    sign = int(key[:2]) * int(key[2:])  # x_post x_pre
+    np.testing.assert_allclose(group["mean"], sign * size, rtol=1e-5)
+    assert group["std"] < 1e-6
+  assert update["components"][0]["corr_with_product"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_records_make_the_section_and_a_rerun_replaces_them(tmp_path):
+  path = str(tmp_path / "a.jsonl")
+  anatomy.run(["hebbian"], 8, 2, [1], path, episodes=4)
+  records = anatomy.run(["hebbian"], 8, 2, [1], path, episodes=4)
+  assert [r["kind"] for r in records] == [anatomy.UPDATE, anatomy.PROBE]
+  probe = records[1]
+  assert probe["intact"] == 1.0 and probe["synapse_fraction"] == pytest.approx(1.0)
+  text = anatomy.markdown(records, "x.png")
+  assert "| hebbian | 8 | 2 | 0 | w[0] | +2.0000 ± 0.0000 |" in text
+  anatomy.plot(records, str(tmp_path / "x.png"))
+  assert (tmp_path / "x.png").stat().st_size > 0
