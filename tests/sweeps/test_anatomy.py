@@ -8,10 +8,13 @@ import pytest
 from learned_rules.sweeps import anatomy
 
 
-@pytest.mark.parametrize("rule,lag,size", [("hebbian", 0, 2.0), ("storkey", 1, 1 / 12)])
-def test_one_pattern_into_fresh_weights_is_the_closed_form(tmp_path, rule, lag, size):
-  records = anatomy.run([rule], 12, 1, [], str(tmp_path / "a.jsonl"), episodes=8)
-  (update,) = records
+def test_one_pattern_into_fresh_weights_is_the_closed_form(tmp_path):
+  records = anatomy.run(["hebbian", "storkey"], 8, 1, [], str(tmp_path / "a.jsonl"), episodes=4)
+  for update, (lag, size) in zip(records, [(0, 2.0), (1, 1 / 8)], strict=True):
+    check(update, lag, size)
+
+
+def check(update, lag, size):
   assert update["lag"] == lag and len(update["components"]) == 1
   groups = update["components"][0]["groups"]
   for key, group in groups.items():
@@ -23,12 +26,14 @@ def test_one_pattern_into_fresh_weights_is_the_closed_form(tmp_path, rule, lag, 
 
 def test_records_make_the_section_and_a_rerun_replaces_them(tmp_path):
   path = str(tmp_path / "a.jsonl")
-  anatomy.run(["hebbian"], 8, 2, [1], path, episodes=4)
-  records = anatomy.run(["hebbian"], 8, 2, [1], path, episodes=4)
+  records = anatomy.run(["hebbian"], 8, 2, [1], path, episodes=2)
   assert [r["kind"] for r in records] == [anatomy.UPDATE, anatomy.PROBE]
   probe = records[1]
   assert probe["intact"] == 1.0 and probe["synapse_fraction"] == pytest.approx(1.0)
   text = anatomy.markdown(records, "x.png")
-  assert "| hebbian | 8 | 2 | 0 | w[0] | +2.0000 ± 0.0000 |" in text
+  assert "| hebbian | 8 | 2 | 0 | w[0] | +2.0000 ± 0.0000 |" in text and "| hebbian | 8 | 1 |" in text
   anatomy.plot(records, str(tmp_path / "x.png"))
   assert (tmp_path / "x.png").stat().st_size > 0
+  again = anatomy.run(["hebbian"], 8, 2, [], path, episodes=2)  # the rule's old records go
+  assert [r["kind"] for r in again] == [anatomy.UPDATE]
+  assert anatomy.read_records(path) == again

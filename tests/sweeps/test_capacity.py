@@ -59,6 +59,7 @@ def test_small_run_on_a_handwritten_and_a_committed_rule_resumes(tmp_path):
     rules=("hebbian_cued", rule_dir),
     sizes=(8,),
     layouts=("exact", "trained"),
+    max_load=0.25,  # K <= 2: few compilations
     records=records,
     eval_hidden_bits=256,
     min_episodes=8,
