@@ -325,6 +325,29 @@ def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str
   for rule, layout in keys:
     cells = [_cell(lookup[(rule, layout, n)]) if (rule, layout, n) in lookup else "-" for n in sizes]
     lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
+  zero = sorted({(r["rule"], r["layout"]) for r in rows if r["min"] == 0})
+  if zero:
+    lines += [
+      "",
+      "K* = 0: already one pattern falls below the threshold. Hidden-bit accuracy at K = 1 "
+      "(median over seeds) where that happens:",
+      "",
+      "| rule | layout | " + " | ".join(f"N={n}" for n in sizes) + " |",
+      "|---|---|" + "---:|" * len(sizes),
+    ]
+    for rule, layout in zero:
+      cells = []
+      for n in sizes:
+        accs = [
+          r["hidden_bit_accuracy"]
+          for r in records
+          if seed_group(r["rule"]) == rule
+          and r["n"] == n
+          and r["k"] == 1
+          and (r["slots"] == 1) == (layout == "exact")
+        ]
+        cells.append(f"{statistics.median(accs):.3f}" if accs else "-")
+      lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
   wall = sum(r["wall_s"] for r in records)
   machines = sorted({r["machine"] for r in records})
   lines += [
