@@ -2,12 +2,14 @@ r"""Default: meta-learn a rule that stores and recalls random patterns in a smal
 
   python -m experiments.main --config=configs/remember.py --workdir=/tmp/remember
 
-32 visible neurons, fully connected (992 synapses), K in [4, 8] patterns per episode, half the bits
-hidden in each cue. On a 2-core CPU it finishes in under 10 minutes and the learned rule should
-reach >= 0.95 hidden-bit accuracy at K = 8, where plain Hebbian on the same episodes is far lower
-(0.84); the strongest hand-written baseline, cue-weighted Storkey, is higher still (0.98). The
-evaluation reports Hebbian, Storkey and delta, plain and cue-weighted, and the oracle on the same
-episodes (README.md has the measured table).
+32 visible neurons, fully connected (992 synapses), K in [4, 8] patterns per episode (on 8 slots,
+blank slots first), half the bits hidden in each cue, the loss on the last step of each recall
+(task.loss_steps='last'), 3000 meta-steps of 16 episodes. On the 2-core development CPU the
+training took 7.6 min for seed 0 (shared with one other job); evaluated at K = 8 on 512 held-out
+episodes the learned rule (seed 0; other seeds not finished) reached 0.9883 hidden-bit accuracy, above
+the strongest hand-written rule, cue-weighted Storkey (0.9827 on the same episodes), and below the
+0.99 target (README.md, "What the default run does and reaches", has the table). The evaluation
+reports Hebbian, Storkey and delta, plain and cue-weighted, and the oracle on the same episodes.
 """
 
 import ml_collections
@@ -23,7 +25,7 @@ def get_config():
   task.name = "remember"  # the task (learned_rules/tasks: TASKS)
   task.mode = "auto"  # 'auto', 'hetero' or 'sequence' association
   task.pattern_bits = 32  # D: bits per pattern (auto: also the number of visible neurons)
-  task.k_min = 8  # fewest patterns per training episode (8 = k_max: no blank slots)
+  task.k_min = 4  # fewest patterns per training episode
   task.k_max = 8  # most patterns per training episode (K drawn uniformly per episode)
   task.store_steps = 2  # P: steps each pattern is clamped during storage
   task.repetitions = 1  # R: passes over the pattern list during storage

@@ -14,6 +14,7 @@ from tests.train.helpers import tiny_config as tiny_train_config
 def test_last_step_loss_keeps_only_each_recall_items_scored_step(tiny_config):
   with tiny_config.unlocked():
     tiny_config.task.recall_steps = 3
+    tiny_config.task.loss_steps = "all"  # the default is "last"
   all_steps = experiment_lib.build(tiny_config).task
   with tiny_config.unlocked():
     tiny_config.task.loss_steps = "last"
