@@ -55,14 +55,18 @@ def get_config(directory: str | None = None):
   params_path = os.path.join(directory, "meta_params.msgpack")
   for path in (config_path, params_path):
     if not os.path.isfile(path):
-      raise ValueError(f"{path}: no such file; a rule directory holds config.json and "
-                       "meta_params.msgpack (copies of a training workdir's)")
+      raise ValueError(
+        f"{path}: no such file; a rule directory holds config.json and "
+        "meta_params.msgpack (copies of a training workdir's)"
+      )
   with open(config_path) as f:
     saved = json.load(f)
   if saved.get("system", "remember") != "remember":
     raise ValueError(f"{config_path}: system {saved.get('system')!r} is not a learned rule.")
-  base = teacher.get_config() if saved.get("task", {}).get("name") == "teacher" else (
-    remember.get_config()
+  base = (
+    teacher.get_config()
+    if saved.get("task", {}).get("name") == "teacher"
+    else (remember.get_config())
   )
   merged(base, saved)
   base.mode = "eval"

@@ -23,7 +23,9 @@ flags.DEFINE_string("root", "runs/teacher_curves", "Root of the learned rules' w
 flags.DEFINE_string("records", "results/teacher_curves.jsonl", "JSON-lines records (appended).")
 flags.DEFINE_string("plot", "results/teacher_curves.png", "The figure ('' for none).")
 flags.DEFINE_string(
-  "markdown", "", "Also write the table here ('' for none; RESULTS.md gets it from experiments.results)."
+  "markdown",
+  "",
+  "Also write the table here ('' for none; RESULTS.md gets it from experiments.results).",
 )
 flags.DEFINE_integer("num_steps", 2000, "Meta-steps per learned rule.")
 flags.DEFINE_float("max_seconds", 0.0, "Training seconds per learned rule (0: no cap).")

@@ -85,9 +85,8 @@ def test_a_layer_reset_replaces_that_projection_only_in_every_layout():
 
 def test_the_backprop_rule_needs_every_synapse_layer():
   """Resetting either layer of a backprop-trained net loses what it stored; neurons hold none."""
-  from tests.test_backprop_rule import layered_config
-
   from learned_rules import experiment, rules
+  from tests.test_backprop_rule import layered_config
 
   config = layered_config((8,), "hetero", k=1)
   with config.unlocked():

@@ -130,3 +130,17 @@ def drop_records_after(path: str, step: int) -> None:
   with open(tmp, "w") as f:
     f.writelines(kept)
   os.replace(tmp, path)
+
+
+def read_jsonl(path: str) -> list:
+  """The records of a JSON-lines file ([] if missing); a line cut short by a kill is skipped."""
+  if not os.path.exists(path):
+    return []
+  records = []
+  with open(path) as f:
+    for line in f:
+      try:
+        records.append(json.loads(line))
+      except ValueError:
+        continue
+  return records

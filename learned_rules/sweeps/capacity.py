@@ -33,6 +33,7 @@ from absl import logging
 
 from configs import committed_rule, remember
 from learned_rules import evaluation, experiment
+from learned_rules.common import writers
 from learned_rules.common.errors import ConfigError
 from learned_rules.train import trainer
 
@@ -159,7 +160,13 @@ class Search:
     self.records.append(record)
     logging.info(
       "capacity %-16s N=%-4d K=%-4d slots=%-4d acc %.4f (%d episodes, %.0f s)",
-      record["rule"], n, k, slots, record["hidden_bit_accuracy"], episodes, record["wall_s"],
+      record["rule"],
+      n,
+      k,
+      slots,
+      record["hidden_bit_accuracy"],
+      episodes,
+      record["wall_s"],
     )
     print(
       f"{record['rule']:<18} N={n:<4} K={k:<4} slots={slots:<4} "
@@ -170,8 +177,8 @@ class Search:
 
   def k_star(self, rule: str, n: int, layout: str) -> int:
     """The search: doubling, then bisection; returns K* (0 when K = 1 fails)."""
-    passes = lambda k: self.accuracy(rule, n, k, layout)["hidden_bit_accuracy"] >= (
-      self.options.threshold
+    passes = lambda k: (
+      self.accuracy(rule, n, k, layout)["hidden_bit_accuracy"] >= (self.options.threshold)
     )
     limit = max(1, int(self.options.max_load * n))
     good, bad, k = 0, None, 1
@@ -199,18 +206,7 @@ def point_id(record: dict) -> tuple:
 
 
 def read_records(path: str) -> list:
-  if not os.path.exists(path):
-    return []
-  records = []
-  with open(path) as f:
-    for line in f:
-      try:
-        record = json.loads(line)
-      except ValueError:  # a line cut short by a kill: that point is redone
-        continue
-      if record.get("kind") == KIND:
-        records.append(record)
-  return records
+  return [r for r in writers.read_jsonl(path) if r.get("kind") == KIND]
 
 
 def append_record(path: str, record: dict) -> None:
@@ -323,7 +319,9 @@ def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str
   lines.append("| rule | layout | " + " | ".join(f"N={n}" for n in sizes) + " |")
   lines.append("|---|---|" + "---:|" * len(sizes))
   for rule, layout in keys:
-    cells = [_cell(lookup[(rule, layout, n)]) if (rule, layout, n) in lookup else "-" for n in sizes]
+    cells = [
+      _cell(lookup[(rule, layout, n)]) if (rule, layout, n) in lookup else "-" for n in sizes
+    ]
     lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
   zero = sorted({(r["rule"], r["layout"]) for r in rows if r["min"] == 0})
   if zero:
@@ -384,8 +382,15 @@ def plot(records: list, path: str, threshold: float = 0.99) -> None:
     ]
     style = "-" if layout == "exact" else ":"
     ax.errorbar(
-      ns, med, yerr=err, fmt="o" + style, ms=4, capsize=3, color=f"C{index % 10}",
-      lw=2 if rule not in HANDWRITTEN else 1, label=f"{rule} ({layout})",
+      ns,
+      med,
+      yerr=err,
+      fmt="o" + style,
+      ms=4,
+      capsize=3,
+      color=f"C{index % 10}",
+      lw=2 if rule not in HANDWRITTEN else 1,
+      label=f"{rule} ({layout})",
     )
   ns = sorted({r["n"] for r in rows}) or [16, 256]
   for name in ("Hopfield 0.138 N (approx.)", "Hebbian exact N/(4 ln N)", "Storkey N/sqrt(2 ln N)"):

@@ -37,7 +37,7 @@ from absl import logging
 
 from configs import remember, remember_layered, teacher, teacher_layered
 from learned_rules import evaluation, experiment
-from learned_rules.common import overrides
+from learned_rules.common import overrides, writers
 from learned_rules.common.errors import ConfigError
 from learned_rules.train import trainer
 
@@ -142,16 +142,7 @@ def training_config(network: str, rule: str, options: Options):
 
 # --- records -------------------------------------------------------------------------------------
 def read_records(path: str) -> list:
-  if not os.path.exists(path):
-    return []
-  records = []
-  with open(path) as f:
-    for line in f:
-      try:
-        records.append(json.loads(line))
-      except ValueError:  # a line cut short by a kill: its point is redone
-        continue
-  return records
+  return writers.read_jsonl(path)
 
 
 def point_key(record: dict) -> tuple:

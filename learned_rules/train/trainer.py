@@ -19,9 +19,9 @@ import numpy as np
 from absl import logging
 
 from learned_rules import evaluation, experiment, probes
-from learned_rules.dynamics import Network
 from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
+from learned_rules.dynamics import Network
 from learned_rules.train import es, meta, parallel
 
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes never overlap the training stream's seeds

@@ -31,7 +31,9 @@ def test_records_make_the_section_and_a_rerun_replaces_them(tmp_path):
   probe = records[1]
   assert probe["intact"] == 1.0 and probe["synapse_fraction"] == pytest.approx(1.0)
   text = anatomy.markdown(records, "x.png")
-  assert "| hebbian | 8 | 2 | 0 | w[0] | +2.0000 ± 0.0000 |" in text and "| hebbian | 8 | 1 |" in text
+  assert (
+    "| hebbian | 8 | 2 | 0 | w[0] | +2.0000 ± 0.0000 |" in text and "| hebbian | 8 | 1 |" in text
+  )
   anatomy.plot(records, str(tmp_path / "x.png"))
   assert (tmp_path / "x.png").stat().st_size > 0
   again = anatomy.run(["hebbian"], 8, 2, [], path, episodes=2)  # the rule's old records go

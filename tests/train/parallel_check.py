@@ -1,6 +1,6 @@
 """Run with 2 forced CPU devices: 3 outer steps on 1 device vs 2 devices, same total batch.
 
-  python -m tests.train.parallel_check [bptt|es]     # meta-steps (default) or ES generations
+python -m tests.train.parallel_check [bptt|es]     # meta-steps (default) or ES generations
 """
 
 import json
