@@ -28,6 +28,7 @@ def get_config():
   task.pattern_bits = 32  # D: bits per pattern (auto: also the number of visible neurons)
   task.k_min = 4  # fewest patterns per training episode
   task.k_max = 8  # most patterns per training episode (K drawn uniformly per episode)
+  task.blank_slots = "first"  # K < k_max: blank store slots 'first' (quiet start) or 'last'
   task.store_steps = 2  # P: steps each pattern is clamped during storage
   task.repetitions = 1  # R: passes over the pattern list during storage
   task.gap_steps = 1  # G: blank steps after each stored pattern

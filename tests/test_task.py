@@ -97,6 +97,7 @@ def test_oracle_is_exact_when_cues_are_unambiguous():
     ("k_max", 300, "task.k_max"),
     ("k_min", 3, "task.k_min"),
     ("delay_steps", -1, "task.delay_steps"),
+    ("blank_slots", "middle", "task.blank_slots"),
   ],
 )
 def test_bad_task_values_name_the_key(key, value, match):
@@ -105,3 +106,23 @@ def test_bad_task_values_name_the_key(key, value, match):
     config[key] = value
   with pytest.raises(ValueError, match=match):
     remember.validate(config)
+
+
+@pytest.mark.parametrize("blank_slots", ["first", "last"])
+def test_blank_slots_go_first_or_last(blank_slots):
+  # k_max = 4 slots, K = 2 active, P = 2 store steps, G = 1 gap step: a slot is 3 steps long.
+  task = make_task(
+    pattern_bits=8, k_min=1, k_max=4, store_steps=2, gap_steps=1, blank_slots=blank_slots
+  )
+  episode = task.sample(jax.random.PRNGKey(3), 2)
+  flags = np.asarray(episode.store_flags)[: 4 * 3]
+  stored_slots = [s for s in range(4) if flags[3 * s : 3 * s + 2].all()]
+  assert stored_slots == ([2, 3] if blank_slots == "first" else [0, 1])
+  assert not flags[[3 * s for s in range(4) if s not in stored_slots]].any()
+  # The two stored patterns are the ones recalled, whichever slots held them.
+  inputs = np.asarray(episode.inputs)
+  stored = {tuple(inputs[3 * s]) for s in stored_slots}
+  eval_rows = np.nonzero(np.asarray(episode.eval_mask))[0]
+  recalled = {tuple(2 * np.asarray(episode.targets)[t] - 1) for t in eval_rows}
+  assert len(eval_rows) == 2 and recalled == stored
+

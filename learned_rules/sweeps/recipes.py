@@ -44,6 +44,9 @@ RECIPES = {
   # The old default's loads (4..8 on 8 slots) with the last-step loss, 3000 steps: as good at
   # K = 8 as 'headline' and trained on every load in 4..8; since then the default config.
   "loads_4_8_last": BEFORE | {"task.loss_steps": "last"},
+  # Loads 1..8 with the blank slots last: every episode starts storing at step 0 (no quiet start
+  # to lean on), fewer patterns only lengthen the delay; aimed at the small-K failure above.
+  "loads_1_8_end": {"task.loss_steps": "last", "task.k_min": 1, "task.blank_slots": "last"},
 }
 KIND = "recipe"  # the records' kind (RESULTS.md's sweep tables skip other kinds)
 REFERENCE_RULE = "storkey_cued"  # the strongest hand-written rule on the default task

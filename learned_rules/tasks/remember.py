@@ -2,8 +2,9 @@
 
 An episode is laid out on a static time grid built for `k_max` pattern slots, so every K in
 [k_min, k_max] uses the same shapes and the meta-step compiles once. With K < k_max active
-patterns, the first k_max - K store slots are blank (the network just sees a longer quiet start)
-and the last k_max - K recall slots have no input and no loss.
+patterns, the first k_max - K store slots are blank (the network just sees a longer quiet start;
+`task.blank_slots='last'` blanks the last k_max - K store slots instead, so storage starts at step
+0 and the delay before recall grows) and the last k_max - K recall slots have no input and no loss.
 
 Modes (visible vector of V bits, each bit one input neuron and one read-out neuron):
 - auto: V = D. Store xi_k; recall from xi_k with round(c D) random bits hidden (set to 0).
@@ -36,6 +37,7 @@ from learned_rules.common.errors import ConfigError
 from learned_rules.tasks.base import BitTargetLoss, Task, external_channels
 
 MODES = ("auto", "hetero", "sequence")
+BLANK_SLOTS = ("first", "last")  # where the k_max - K unused store slots go
 
 
 @flax.struct.dataclass
@@ -85,6 +87,9 @@ def validate(config) -> None:
     raise ConfigError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
   if config.k_min > config.k_max:
     raise ConfigError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
+  blank_slots = config.get("blank_slots", "first")
+  if blank_slots not in BLANK_SLOTS:
+    raise ConfigError(f"task.blank_slots={blank_slots!r}: expected one of {BLANK_SLOTS}.")
   teaching = config.get("teaching", False)
   if not isinstance(teaching, bool):
     raise ConfigError(f"task.teaching={teaching!r}: must be True or False.")
@@ -205,8 +210,13 @@ class RememberTask(BitTargetLoss, Task):
     # What the input neurons are shown of each item, and what the outputs must answer.
     keys, answers = (patterns[..., :d], patterns[..., d:]) if self.split_pairs else (patterns,) * 2
 
-    # Store order: slot s holds pattern s; the last K slots are the active ones.
-    slot_active = jnp.arange(k_max) >= k_max - num_patterns
+    # Store order: slot s holds pattern s. The last K slots are the active ones (blank slots
+    # first: a quiet start), or the first K (blank slots last: storage starts at step 0, as in a
+    # stream, and the blank slots lengthen the delay before recall).
+    if cfg.get("blank_slots", "first") == "last":
+      slot_active = jnp.arange(k_max) < num_patterns
+    else:
+      slot_active = jnp.arange(k_max) >= k_max - num_patterns
     # Recall order: active patterns first, in random order.
     order_key = jax.random.uniform(key_order, (k_max,)) + jnp.where(slot_active, 0.0, 2.0)
     recall_pattern = jnp.argsort(order_key)
