@@ -47,6 +47,14 @@ RECIPES = {
   # Loads 1..8 with the blank slots last: every episode starts storing at step 0 (no quiet start
   # to lean on), fewer patterns only lengthen the delay; aimed at the small-K failure above.
   "loads_1_8_end": {"task.loss_steps": "last", "task.k_min": 1, "task.blank_slots": "last"},
+  # loads_1_8_end at N = 16, 32 and 48 in every step, loads scaled with N (train/sizes.py): one
+  # set of meta-parameters for every size, aimed at a capacity that grows with N.
+  "sizes_16_48_end": {
+    "task.loss_steps": "last",
+    "task.k_min": 1,
+    "task.blank_slots": "last",
+    "train.extra_sizes": (16, 48),
+  },
 }
 KIND = "recipe"  # the records' kind (RESULTS.md's sweep tables skip other kinds)
 REFERENCE_RULE = "storkey_cued"  # the strongest hand-written rule on the default task

@@ -22,7 +22,7 @@ from learned_rules import evaluation, experiment, probes
 from learned_rules.common import checkpointing, signals, writers
 from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.dynamics import Network
-from learned_rules.train import es, meta, parallel
+from learned_rules.train import es, meta, parallel, sizes
 
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes never overlap the training stream's seeds
 ON_NONFINITE = ("stop", "skip")
@@ -103,6 +103,7 @@ def validate(config) -> None:
   parallel.initialize_distributed(config.get("distributed"))  # before anything asks for devices
   experiment.validate(config)
   validate_train(config.train)
+  sizes.validate(config)
   check_memory(config, experiment.build(config))
 
 
@@ -385,8 +386,13 @@ class _Run:
       self.template = es.init_state(self.model, self.config)
     else:
       optimizer = meta.make_optimizer(train)
-      grad_fn = meta.make_grad_fn(
-        self.model, self.exp.task, self.config, parallel.AXIS, parallel.num_shards(self.devices)
+      shards = parallel.num_shards(self.devices)
+      make_one = lambda model, task, cfg: meta.make_grad_fn(model, task, cfg, parallel.AXIS, shards)
+      grad_fn = sizes.make_grad_fn(  # train.extra_sizes: several N in one step
+        self.config,
+        self.config.rule.name,
+        make_one,
+        make_one(self.model, self.exp.task, self.config),
       )
       self.train_step = parallel.make_parallel_train_step(
         grad_fn, optimizer, self.devices, self.debug.poison_step, getattr(self.model, "mesh", None)

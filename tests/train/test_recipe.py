@@ -7,7 +7,7 @@ import pytest
 
 from learned_rules import experiment as experiment_lib
 from learned_rules.common.errors import ConfigError
-from learned_rules.train import meta, trainer
+from learned_rules.train import meta, sizes, trainer
 from tests.train.helpers import tiny_config as tiny_train_config
 
 
@@ -89,3 +89,70 @@ def test_training_raises_the_load_from_k_min_to_k_max_only_when_accuracy_passes(
   # One no untrained rule reaches in a few steps keeps it at k_min.
   hard = _curriculum_trace(tmp_path / "hard", threshold=0.999)
   assert set(hard) == {1.0}
+
+
+# --- several sizes in one meta-step (train.extra_sizes) ------------------------------------------
+def test_sized_config_scales_the_loads_with_n():
+  config = tiny_train_config(extra_sizes=(4, 16))
+  with config.unlocked():
+    config.task.k_min, config.task.k_max = 1, 3  # at N = 8
+  small, large = sizes.sized_config(config, 4), sizes.sized_config(config, 16)
+  assert (small.task.pattern_bits, small.task.k_min, small.task.k_max) == (4, 1, 2)  # 1.5 -> 2
+  assert (large.task.pattern_bits, large.task.k_min, large.task.k_max) == (16, 2, 6)
+  assert small.train.extra_sizes == () and config.train.extra_sizes == (4, 16)
+
+
+@pytest.mark.parametrize(
+  "extra_sizes, other, match",
+  [
+    ((8,), {}, "differ from task.pattern_bits=8"),
+    ((12, 12), {}, "distinct"),
+    ((1.5,), {}, "integers >= 2"),
+    ((12,), {"curriculum_threshold": 0.9}, "load curriculum"),
+    ((12,), {"estimator": "es"}, "estimator='bptt'"),
+  ],
+)
+def test_bad_extra_sizes_are_config_errors(extra_sizes, other, match):
+  config = tiny_train_config(extra_sizes=extra_sizes, **other)
+  with pytest.raises(ConfigError, match=match):
+    sizes.validate(config)
+
+
+def test_the_step_gradient_is_the_mean_of_each_sizes_gradient():
+  config = tiny_train_config(extra_sizes=(12,))
+  with config.unlocked():
+    config.train.remat = False
+  make_one = lambda model, task, cfg: meta.make_grad_fn(model, task, cfg)
+  main = experiment_lib.build(config)
+  model = main.model(config.rule.name)
+  main_fn = make_one(model, main.task, config)
+  grad_fn = sizes.make_grad_fn(config, config.rule.name, make_one, main_fn)
+  params = model.init_params(jax.random.PRNGKey(0))
+  rng = jax.random.PRNGKey(7)
+  (loss, metrics), grads = jax.jit(grad_fn)(params, rng)
+
+  # The same two batches, each on its own: N = 8 (loads 1..2) and N = 12 (loads 2..3).
+  key_main, key_other = jax.random.split(rng)
+  other = experiment_lib.build(sizes.sized_config(config, 12))
+  assert other.task.load_range == (2, 3) and other.topology.num_neurons == 12
+  (loss_a, metrics_a), grads_a = main_fn(params, key_main)
+  (loss_b, metrics_b), grads_b = make_one(other.model(config.rule.name), other.task, other.config)(
+    params, key_other
+  )
+  np.testing.assert_allclose(float(loss), (float(loss_a) + float(loss_b)) / 2, rtol=1e-5)
+  for got, a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(grads_a), jax.tree.leaves(grads_b)):
+    np.testing.assert_allclose(np.asarray(got), (np.asarray(a) + np.asarray(b)) / 2, atol=1e-6)
+  assert float(metrics["hidden_bit_accuracy"]) == pytest.approx(
+    float(metrics_a["hidden_bit_accuracy"])
+  )
+  assert float(metrics["hidden_bit_accuracy_n12"]) == pytest.approx(
+    float(metrics_b["hidden_bit_accuracy"])
+  )
+  assert float(jnp.abs(jax.tree.leaves(grads_b)[0]).sum()) > 0  # the extra size does contribute
+
+
+def test_a_multi_size_run_trains_and_logs_every_size(tmp_path):
+  config = tiny_train_config(num_steps=3, extra_sizes=(12,))
+  result = trainer.meta_train(config, str(tmp_path))
+  assert result.steps_done == 3
+  assert all(0.0 <= h["hidden_bit_accuracy_n12"] <= 1.0 for h in result.history)
