@@ -125,4 +125,3 @@ def test_blank_slots_go_first_or_last(blank_slots):
   eval_rows = np.nonzero(np.asarray(episode.eval_mask))[0]
   recalled = {tuple(2 * np.asarray(episode.targets)[t] - 1) for t in eval_rows}
   assert len(eval_rows) == 2 and recalled == stored
-

@@ -140,7 +140,8 @@ def test_the_step_gradient_is_the_mean_of_each_sizes_gradient():
     params, key_other
   )
   np.testing.assert_allclose(float(loss), (float(loss_a) + float(loss_b)) / 2, rtol=1e-5)
-  for got, a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(grads_a), jax.tree.leaves(grads_b)):
+  leaves = [jax.tree.leaves(g) for g in (grads, grads_a, grads_b)]
+  for got, a, b in zip(*leaves, strict=True):
     np.testing.assert_allclose(np.asarray(got), (np.asarray(a) + np.asarray(b)) / 2, atol=1e-6)
   assert float(metrics["hidden_bit_accuracy"]) == pytest.approx(
     float(metrics_a["hidden_bit_accuracy"])
