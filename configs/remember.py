@@ -38,6 +38,7 @@ def get_config():
   task.sequence_length = 2  # L: frames per snippet in 'sequence' mode
   task.teaching = False  # True: target on the output neurons while storing (channel 2; layered)
   task.loss_steps = "last"  # recall steps the loss scores: 'all' or 'last' (of each recall item)
+  task.reset_neurons_at_recall = False  # True: neuron states cleared before recall (all rules)
 
   config.topology = topology = ml_collections.ConfigDict()
   topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse' (TOPOLOGIES)

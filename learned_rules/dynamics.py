@@ -35,6 +35,7 @@ class Network:
     aggregation: str = "mean",
     layout: str | None = None,
     kernel: str = "auto",
+    neuron_reset_step=None,
   ):
     if aggregation not in ("mean", "sum"):
       raise ValueError(f"aggregation={aggregation!r}: expected 'mean' or 'sum'.")
@@ -45,6 +46,7 @@ class Network:
     self.aggregation = aggregation
     self.layout = synapse_layout(topology, layout)
     self.kernel = kernel
+    self.neuron_reset_step = neuron_reset_step
     self._mask = np.asarray(topology.mask, np.float32)
     if aggregation == "mean":
       self._forward_norm = 1.0 / np.maximum(topology.fan_in, 1.0)
@@ -204,10 +206,25 @@ class Network:
     return _scan_in_chunks(body, state, external, every)
 
   def run_episode(self, params, rng, external, remat: bool | int = True):
-    """Fresh state, then the whole episode; returns (logits (T, V_out), final state)."""
+    """Fresh state, then the whole episode; returns (logits (T, V_out), final state).
+
+    With `neuron_reset_step` (`task.reset_neurons_at_recall`: episode length T -> the first
+    recall step s of such episodes) the neuron states are set back to their episode-start value
+    before step s: whatever is recalled after it must have been written into the synapses.
+    """
     state = self.init_state(params, rng)
-    final_state, logits = self.run(params, state, external, remat)
-    return logits, final_state
+    if self.neuron_reset_step is None:
+      final_state, logits = self.run(params, state, external, remat)
+      return logits, final_state
+    split = self.neuron_reset_step(external.shape[0])
+    mid, first = self.run(params, state, external[:split], remat)
+    mid = self.reset_neurons(params, mid)
+    final_state, second = self.run(params, mid, external[split:], remat)
+    return jnp.concatenate([first, second], axis=0), final_state
+
+  def reset_neurons(self, params, state: NetworkState) -> NetworkState:
+    """`state` with every neuron state back at its episode-start value."""
+    return state.replace(neuron_state=self.rule.init_neuron_state(params, self.num_neurons))
 
 
 def remat_every(remat: bool | int) -> int:

@@ -6,6 +6,7 @@ trainer adds the `train` block. Errors are `ConfigError`s naming the key.
 """
 
 import dataclasses
+import functools
 
 from learned_rules import evaluation, rules, sharded, tasks, topology
 from learned_rules.common.errors import ConfigError
@@ -46,7 +47,16 @@ class Experiment:
     devices = model_parallel(self.config)
     if devices > 1:
       return sharded.build(built, self.topology, self.config.aggregation, devices)
-    return Network(built, self.topology, self.config.aggregation)
+    return Network(
+      built, self.topology, self.config.aggregation, neuron_reset_step=self.neuron_reset_step
+    )
+
+  @property
+  def neuron_reset_step(self):
+    """With `task.reset_neurons_at_recall`: episode length -> its first recall step; else None."""
+    if not self.config.task.get("reset_neurons_at_recall", False):
+      return None
+    return functools.lru_cache(maxsize=None)(self.task.split_step_for_length)
 
   network = model  # the name most call sites read best with
 
@@ -96,6 +106,28 @@ def validate_model_parallel(config, num_neurons: int) -> None:
     )
 
 
+def validate_neuron_reset(config, task) -> None:
+  """task.reset_neurons_at_recall: a bool, on a setup that runs whole episodes on one device."""
+  reset = config.task.get("reset_neurons_at_recall", False)
+  if not isinstance(reset, bool):
+    raise ConfigError(f"task.reset_neurons_at_recall={reset!r}: must be True or False.")
+  if not reset:
+    return
+  train = config.get("train")
+  if train is None:
+    return
+  if model_parallel(config) != 1:
+    raise ConfigError(
+      "task.reset_neurons_at_recall=True: not with train.model_parallel > 1 (set it to 1)."
+    )
+  window = train.get("unroll_window", 0)
+  if 0 < window < task.length:
+    raise ConfigError(
+      f"task.reset_neurons_at_recall=True: truncated BPTT (train.unroll_window={window}) does "
+      "not apply the reset; use train.unroll_window=0."
+    )
+
+
 def validate(config) -> None:
   """Checks the task, topology, rule, aggregation and eval blocks; ConfigError names the key."""
   tasks.validate(config.task)
@@ -106,6 +138,7 @@ def validate(config) -> None:
     raise ConfigError(f"aggregation={config.aggregation!r}: expected one of {AGGREGATIONS}.")
   evaluation.validate(config.eval, task)
   validate_model_parallel(config, topo.num_neurons)
+  validate_neuron_reset(config, task)
   context = Experiment(task=task, topology=topo, config=config).context()
   for name in (config.rule.name, *config.eval.baselines):
     rules.build(name, config.rule, context)  # a rule may refuse this task or network (ConfigError)

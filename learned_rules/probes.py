@@ -61,6 +61,8 @@ def run_with_reset(network, params, rng, external, split: int, condition: str):
   state = network.init_state(params, key_init)
   mid, first = network.run(params, state, external[:split], remat=False)
   fresh = network.init_state(params, key_fresh)
+  if getattr(network, "neuron_reset_step", None) is not None:  # the task's own reset, always
+    mid = network.reset_neurons(params, mid)
   if condition.startswith("reset_layer_"):
     mid = reset_layer(network, mid, fresh, int(condition[len("reset_layer_") :]))
   if condition in ("reset_synapses", "reset_both"):

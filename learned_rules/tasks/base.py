@@ -153,6 +153,20 @@ class Task(abc.ABC):
     """The step at which the memory-location probe cuts an episode (storage is over)."""
     raise NotImplementedError(f"{type(self).__name__} has no memory-location probe.")
 
+  def split_step_for_length(self, length: int) -> int:
+    """`probe_split_step` of this task at the load whose episodes are `length` steps long.
+
+    A model is built once and then run on episodes of other loads (evaluation at eval.k, the
+    capacity search); the episode length (a static shape) says which load's schedule applies.
+    """
+    for load in range(1, length + 1):
+      task = self.at_load(load)
+      if task.length == length:
+        return task.probe_split_step()
+      if task.length > length:
+        break
+    raise ValueError(f"no load of {self.describe()} gives episodes of {length} steps.")
+
 
 LOSS_STEPS = ("all", "last")
 
