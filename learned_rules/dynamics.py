@@ -26,6 +26,9 @@ class Network:
   messages (P, d_m), summed backward messages (Q, d_m)), equal to vmapping `synapse_core` and
   summing; "auto" uses it for dense blocks where the rule has one, "vmap" never does. It is an
   optional speed-up, not part of the Rule interface (rules/base.py).
+
+  `neuron_reset_step` (None, or episode length T -> step s): `run_episode` sets every neuron
+  state back to its start value before step s (`task.reset_neurons_at_recall`).
   """
 
   def __init__(
