@@ -89,6 +89,7 @@ def get_config():
   train.model_parallel = 1  # devices one network's synapse rows are split over; >1: num_devices=1
   train.on_nonfinite = "stop"  # NaN/Inf loss, gradient or params: 'stop' the run or 'skip' it
   train.extra_sizes = ()  # also train at these N (loads scaled by N'/N) each step (train/sizes.py)
+  train.exact_loads = ()  # train on these K, each on its own K-slot layout (no blank slots)
   train.curriculum_threshold = 0.0  # >0: top load starts at k_min, +1 when accuracy passes it
   train.max_seconds = 0.0  # stop (checkpointed, then evaluated) after this much training; 0 = none
   train.estimator = "bptt"  # outer loop: 'bptt' (back-propagation) or 'es' (evosax OpenAI-ES)

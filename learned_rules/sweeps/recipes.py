@@ -47,12 +47,15 @@ RECIPES = {
   # Loads 1..8 with the blank slots last: every episode starts storing at step 0 (no quiet start
   # to lean on), fewer patterns only lengthen the delay; aimed at the small-K failure above.
   "loads_1_8_end": {"task.loss_steps": "last", "task.k_min": 1, "task.blank_slots": "last"},
-  # loads_1_8_end at N = 16, 32 and 48 in every step, loads scaled with N (train/sizes.py): one
-  # set of meta-parameters for every size, aimed at a capacity that grows with N.
-  "sizes_16_48_end": {
+  # Loads 1, 2, 4, 6, 8, each on its own K-slot layout in every step (train.exact_loads): no
+  # blank slots at all. loads_1_8_end recalls K = 1 in 8 slots perfectly and K = 1 in 1 slot at
+  # chance: it leans on the long delay its blank slots give; here nothing can be leaned on.
+  "exact_1_8": {"task.loss_steps": "last", "train.exact_loads": (1, 2, 4, 6, 8)},
+  # exact_1_8 at N = 16, 32 and 48 in every step, loads scaled with N (train/sizes.py): one set
+  # of meta-parameters for every size, aimed at a capacity that grows with N.
+  "exact_sizes": {
     "task.loss_steps": "last",
-    "task.k_min": 1,
-    "task.blank_slots": "last",
+    "train.exact_loads": (1, 2, 4, 6, 8),
     "train.extra_sizes": (16, 48),
   },
 }

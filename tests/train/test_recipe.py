@@ -108,6 +108,8 @@ def test_sized_config_scales_the_loads_with_n():
     ((8,), {}, "differ from task.pattern_bits=8"),
     ((12, 12), {}, "distinct"),
     ((1.5,), {}, "integers >= 2"),
+    ((), {"exact_loads": (0, 2)}, "train.exact_loads=.*integers >= 1"),
+    ((), {"exact_loads": (2, 2)}, "train.exact_loads=.*distinct"),
     ((12,), {"curriculum_threshold": 0.9}, "load curriculum"),
     ((12,), {"estimator": "es"}, "estimator='bptt'"),
   ],
@@ -157,3 +159,39 @@ def test_a_multi_size_run_trains_and_logs_every_size(tmp_path):
   result = trainer.meta_train(config, str(tmp_path))
   assert result.steps_done == 3
   assert all(0.0 <= h["hidden_bit_accuracy_n12"] <= 1.0 for h in result.history)
+
+
+def test_exact_loads_make_one_variant_per_size_and_load_on_its_own_layout():
+  config = tiny_train_config(extra_sizes=(16,), exact_loads=(1, 2))
+  got = {
+    label: (c.task.pattern_bits, c.task.k_min, c.task.k_max) for label, c in sizes.variants(config)
+  }
+  assert got == {"k1": (8, 1, 1), "k2": (8, 2, 2), "n16_k1": (16, 2, 2), "n16_k2": (16, 4, 4)}
+  (plain,) = sizes.variants(tiny_train_config())  # a plain run: itself, unchanged
+  assert plain[0] == "" and plain[1].task.k_max == 2
+
+
+def test_exact_loads_step_is_the_mean_over_the_loads_layouts():
+  config = tiny_train_config(exact_loads=(1, 2))
+  with config.unlocked():
+    config.train.remat = False
+  make_one = lambda model, task, cfg: meta.make_grad_fn(model, task, cfg)
+  main = experiment_lib.build(config)
+  model = main.model(config.rule.name)
+  grad_fn = sizes.make_grad_fn(config, config.rule.name, make_one, None)
+  params = model.init_params(jax.random.PRNGKey(0))
+  rng = jax.random.PRNGKey(5)
+  (loss, metrics), grads = grad_fn(params, rng)
+  parts = []
+  for load, key in zip((1, 2), jax.random.split(rng), strict=True):
+    exp = experiment_lib.build(sizes.sized_config(config, 8, load))
+    assert exp.task.load_range == (load, load)  # K patterns in K slots: no blank slot
+    parts.append(make_one(exp.model(config.rule.name), exp.task, exp.config)(params, key))
+  np.testing.assert_allclose(float(loss), np.mean([float(p[0][0]) for p in parts]), rtol=1e-5)
+  leaves = [jax.tree.leaves(g) for g in (grads, parts[0][1], parts[1][1])]
+  for got, a, b in zip(*leaves, strict=True):
+    np.testing.assert_allclose(np.asarray(got), (np.asarray(a) + np.asarray(b)) / 2, atol=1e-6)
+  for load, part in zip((1, 2), parts, strict=True):
+    assert float(metrics[f"hidden_bit_accuracy_k{load}"]) == pytest.approx(
+      float(part[0][1]["hidden_bit_accuracy"])
+    )
