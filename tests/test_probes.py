@@ -102,3 +102,20 @@ def test_the_backprop_rule_needs_every_synapse_layer():
   assert [layer["layer"] for layer in report["layers"]] == ["input->hidden0", "hidden0->output"]
   for layer in report["layers"]:
     assert layer["information_lost_fraction"] > 0.5
+
+
+def test_training_run_with_the_probe_logs_its_numbers(tmp_path):
+  import json
+
+  from learned_rules.train import trainer
+  from tests.train.helpers import tiny_config
+
+  config = tiny_config(num_steps=1)
+  with config.unlocked():
+    config.eval.probe = True
+  report = trainer.train_and_evaluate(config, str(tmp_path))
+  assert "probe" in report["rules"]["learned"]
+  logged = set()
+  for line in (tmp_path / "metrics.jsonl").read_text().splitlines():
+    logged |= set(json.loads(line))
+  assert "eval/learned/probe/reset_neurons/hidden_bit_accuracy" in logged

@@ -10,6 +10,7 @@ and models only through `experiment.build(config)`: it never asks which rule it 
 import contextlib
 import dataclasses
 import json
+import numbers
 import os
 import time
 
@@ -260,6 +261,17 @@ def probe_line(name: str, probe: dict) -> str:
   return text
 
 
+def _numbers(values: dict, prefix: str = "") -> dict:
+  """The numbers of a (nested: the probe's) report entry, keys joined by '/'; None dropped."""
+  out = {}
+  for key, value in values.items():
+    if isinstance(value, dict):
+      out |= _numbers(value, f"{prefix}{key}/")
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+      out[f"{prefix}{key}"] = value
+  return out
+
+
 def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) -> dict:
   """Evaluates, logs to `writer`, writes eval.json (or eval.output) and prints the table.
 
@@ -269,8 +281,7 @@ def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) 
   if jax.process_index() == 0:
     if writer is not None:
       for rule, values in report["rules"].items():
-        scalars = {k: v for k, v in values.items() if v is not None}
-        writer.scalars(step, scalars, prefix=f"eval/{rule}/")
+        writer.scalars(step, _numbers(values), prefix=f"eval/{rule}/")
     writers.write_json(os.path.join(workdir, config.eval.output or "eval.json"), report)
   description = experiment.eval_task(config, exp.task).describe()
   print(format_table(report, description), flush=True)
