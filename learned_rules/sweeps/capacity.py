@@ -9,8 +9,9 @@ never over-reported, since a failure always ends the search below it).
 Every rule is scored on the same episodes at a given (N, K, slots): one evaluation seed per
 point, about `eval_hidden_bits` scored hidden bits per point. Layouts:
 - 'exact': K patterns in K slots (no blank slots, no quiet start): the stream a memory meets;
-- 'trained': K patterns on max(K, the rule's training k_max) slots, blank slots first: the layout
-  a learned rule was trained on (for hand-written rules the same as 'exact' at K >= k_max).
+- 'trained': K patterns on max(K, the rule's training k_max) slots, the blank slots where the rule
+  had them in training (`task.blank_slots`: first, a quiet start, or last, a longer delay): the
+  layout a learned rule was trained on (for hand-written rules the same as 'exact' at K >= k_max).
 
 Rules are hand-written names (`hebbian`, `storkey_cued`, ...) or committed rule directories
 (`results/rules/<name>`: config.json + meta_params.msgpack, run on a fully connected net of N
@@ -309,7 +310,8 @@ def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str
     "Fully connected, N = D neurons, half of each cue hidden. K* is the largest K whose hidden-bit "
     "accuracy is at least the threshold with every smaller searched K passing (K doubled from 1, "
     "then bisected), every rule on the same episodes per (N, K). Layout 'exact': K patterns in "
-    "K slots (no quiet start); 'trained': on max(K, training k_max) slots, blank slots first. "
+    "K slots (no quiet start, no extra delay); 'trained': on max(K, training k_max) slots, the "
+    "blank slots first (a quiet start) or last (a longer delay) as in the rule's training. "
     "Learned rules (committed under results/rules/) run with one set of parameters at every N; "
     "several seeds show median (min–max).",
     "",
