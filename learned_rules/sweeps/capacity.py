@@ -79,7 +79,9 @@ def base_config(rule: str):
       config = committed_rule.get_config(rule)
     except ValueError as error:
       raise ConfigError(str(error)) from None
-    blank_slots = config.task.k_min < config.task.k_max  # trained with a quiet start
+    # Trained with blank slots (K < k_max); not with train.exact_loads (K slots for K patterns).
+    exact = bool(config.train.get("exact_loads", ()))
+    blank_slots = config.task.k_min < config.task.k_max and not exact
     return config, "committed", config.task.k_max if blank_slots else None
   config = remember.get_config()
   with config.unlocked():
