@@ -82,3 +82,16 @@ def test_small_run_on_a_handwritten_and_a_committed_rule_resumes(tmp_path):
   assert again == found and open(records).read().splitlines() == lines
   text = capacity.markdown(points, "capacity.png")
   assert "| remember_1500 | exact |" in text and "| hebbian_cued | exact |" in text  # seeds pooled
+
+
+@pytest.mark.parametrize(
+  "rule, trained_k",
+  [
+    ("default_s0", 8),  # K in 4..8 on 8 slots: its 'trained' layout has 8 slots
+    ("headline_s0", None),  # K = 8 on 8 slots: no blank slots, 'trained' is 'exact'
+    ("exact_1_8_s0", None),  # train.exact_loads: each K on K slots, no blank slots
+  ],
+)
+def test_trained_layout_follows_how_the_rule_was_trained(rule, trained_k):
+  config, kind, k = capacity.base_config(os.path.join(ROOT, "results", "rules", rule))
+  assert kind == "committed" and k == trained_k
