@@ -36,7 +36,7 @@ from configs import committed_rule, remember
 from learned_rules import evaluation, experiment
 from learned_rules.common import writers
 from learned_rules.common.errors import ConfigError
-from learned_rules.train import trainer
+from learned_rules.train import sizes, trainer
 
 KIND = "capacity_point"
 HANDWRITTEN = ("hebbian", "hebbian_cued", "storkey", "storkey_cued", "delta", "delta_cued")
@@ -80,7 +80,7 @@ def base_config(rule: str):
     except ValueError as error:
       raise ConfigError(str(error)) from None
     # Trained with blank slots (K < k_max); not with train.exact_loads (K slots for K patterns).
-    exact = bool(config.train.get("exact_loads", ()))
+    exact = bool(sizes.exact_loads(config.train))
     blank_slots = config.task.k_min < config.task.k_max and not exact
     return config, "committed", config.task.k_max if blank_slots else None
   config = remember.get_config()

@@ -110,20 +110,17 @@ def validate(config) -> None:
       raise ConfigError(f"{key}: variant {label}: {error}") from None
 
 
-def make_grad_fn(config, model_name: str, make_one, main_grad_fn):
-  """The meta-step's grad_fn over every variant (mean loss and gradient).
-
-  `make_one(model, task, config)` builds one variant's grad_fn (`meta.make_grad_fn` with the
-  run's axis and shard count); `main_grad_fn` is the run's own, returned as it is when the run
-  has a single variant.
-  """
+def make_grad_fn(config, model, task, make_one):
+  """The meta-step's grad_fn: `make_one(model, task, config)` for a plain run, else the mean loss
+  and gradient over every variant, each built by `make_one` (`meta.make_grad_fn` with the run's
+  axis and shard count) on its own task and network."""
   all_variants = variants(config)
   if len(all_variants) == 1:
-    return main_grad_fn
+    return make_one(model, task, config)
   built = []
   for label, variant in all_variants:
     exp = experiment.build(variant)
-    built.append((label, make_one(exp.model(model_name), exp.task, exp.config)))
+    built.append((label, make_one(exp.model(config.rule.name), exp.task, exp.config)))
 
   def grad_fn(params, rng, curriculum=None):
     keys = jax.random.split(rng, len(built))

@@ -399,12 +399,8 @@ class _Run:
       optimizer = meta.make_optimizer(train)
       shards = parallel.num_shards(self.devices)
       make_one = lambda model, task, cfg: meta.make_grad_fn(model, task, cfg, parallel.AXIS, shards)
-      grad_fn = sizes.make_grad_fn(  # train.extra_sizes: several N in one step
-        self.config,
-        self.config.rule.name,
-        make_one,
-        make_one(self.model, self.exp.task, self.config),
-      )
+      # One task, or several variants (train.extra_sizes, train.exact_loads) in one step.
+      grad_fn = sizes.make_grad_fn(self.config, self.model, self.exp.task, make_one)
       self.train_step = parallel.make_parallel_train_step(
         grad_fn, optimizer, self.devices, self.debug.poison_step, getattr(self.model, "mesh", None)
       )
