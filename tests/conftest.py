@@ -32,6 +32,25 @@ def _share_compilations() -> None:
 _share_compilations()
 
 
+def _compile_fast() -> None:
+  """Compile the suite's programs at XLA's lowest CPU backend optimization level.
+
+  The tests run tiny networks for a few steps, so nearly all their time is compilation; level 0
+  halves the suite's CPU time (user time of three test files: 185 s -> 90 s). It changes how fast
+  the compiled code runs, not what it computes, and no test times anything. Flags the caller put
+  in XLA_FLAGS are kept; a caller's own optimization level wins. Benchmarks and experiments do
+  not read this file and compile at the default level.
+  """
+  flags = os.environ.get("XLA_FLAGS", "")
+  if "xla_backend_optimization_level" not in flags:
+    os.environ["XLA_FLAGS"] = (flags + " --xla_backend_optimization_level=0").strip()
+  # Cache every compilation, not only those over a second: the tiny programs recur across tests.
+  os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+
+_compile_fast()
+
+
 def tiny_remember_config():
   from configs import remember
 
