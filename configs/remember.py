@@ -63,6 +63,7 @@ def get_config():
   rule.plastic_synapses = True  # False: "frozen synapses" ablation (memory only in neurons)
   rule.use_embeddings = True  # False: neuron types are indistinguishable
   rule.backward_messages = True  # False: forward messages only
+  rule.bilinear = False  # True: w x pre and pre x post terms in the synapse MLP's first layer
   rule.free_weight = 0.25  # *_cued rules: scale of unclamped neurons' forward messages
   rule.delta_learning_rate = 1.0  # delta, delta_cued: step size (1 = normalized write)
   rule.backprop_learning_rate = 0.04  # backprop: SGD step size (one step per stored item)

@@ -10,8 +10,12 @@ from learned_rules.tasks.remember import RememberTask
 from tests.conftest import external_inputs, tiny_remember_config
 
 
-def test_factored_synapse_layer_equals_unfactored():
-  rule = LearnedRule(neuron_state_size=5, synapse_state_size=3, message_size=4, embedding_size=2)
+@pytest.mark.parametrize("bilinear", [False, True])
+def test_factored_synapse_layer_equals_unfactored(bilinear):
+  rule = LearnedRule(
+    neuron_state_size=5, synapse_state_size=3, message_size=4, embedding_size=2, bilinear=bilinear
+  )
+  assert (rule.synapse_grid is None) == bilinear  # the block kernel covers the plain form only
   params = rule.init_params(jax.random.PRNGKey(0), 4)
   keys = jax.random.split(jax.random.PRNGKey(1), 5)
   w = jax.random.normal(keys[0], (7, 3))
@@ -50,6 +54,48 @@ def test_factored_synapse_layer_equals_unfactored():
         np.testing.assert_allclose(
           new_state.synapse_state[post, pre], expected, rtol=1e-5, atol=1e-6
         )
+
+
+def test_bilinear_terms_are_extra_and_matter():
+  """With its four bilinear kernels zeroed the bilinear rule is the plain rule; with them it is
+  not, and its update then depends on w * pre and pre * post products."""
+  sizes = dict(neuron_state_size=5, synapse_state_size=3, message_size=4, embedding_size=2)
+  plain, bilinear = LearnedRule(**sizes), LearnedRule(**sizes, bilinear=True)
+  params = bilinear.init_params(jax.random.PRNGKey(0), 2)
+  keys = jax.random.split(jax.random.PRNGKey(1), 5)
+  args = (
+    jax.random.normal(keys[0], (3,)),
+    jax.random.normal(keys[1], (5,)),
+    jax.random.normal(keys[2], (5,)),
+    jax.random.normal(keys[3], (2,)),
+    jax.random.normal(keys[4], (2,)),
+  )
+  base = {k: v for k, v in params.items() if k != "synapse_bilinear"}
+  zeroed = {**base, "synapse_bilinear": jax.tree.map(jnp.zeros_like, params["synapse_bilinear"])}
+  for a, b in zip(
+    bilinear.synapse_step(zeroed, *args), plain.synapse_step(base, *args), strict=True
+  ):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+  full = bilinear.synapse_step(params, *args)
+  assert not np.allclose(full[0], plain.synapse_step(base, *args)[0])
+  # Only the gate term left (the first layer's linear kernel and bias, the coincidence kernels
+  # and e_pre at zero): the layer is (K_g w) * (G_pre h_pre), so flipping w and h_pre together
+  # leaves the messages as they are, flipping w alone does not.
+  gate_only = {
+    **params,
+    "synapse_first": jax.tree.map(jnp.zeros_like, params["synapse_first"]),
+    "synapse_bilinear": {
+      **params["synapse_bilinear"],
+      "pre": jnp.zeros_like(params["synapse_bilinear"]["pre"]),
+    },
+  }
+  w, h_pre, h_post, e_pre, e_post = args
+  e_pre = jnp.zeros_like(e_pre)
+  _, forward, _ = bilinear.synapse_step(gate_only, w, h_pre, h_post, e_pre, e_post)
+  _, both, _ = bilinear.synapse_step(gate_only, -w, -h_pre, h_post, e_pre, e_post)
+  _, one, _ = bilinear.synapse_step(gate_only, -w, h_pre, h_post, e_pre, e_post)
+  np.testing.assert_allclose(forward, both, rtol=1e-5, atol=1e-6)
+  assert not np.allclose(forward, one, atol=1e-3)
 
 
 def numpy_hopfield_recall(patterns, inputs, store_flags):

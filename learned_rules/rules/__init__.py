@@ -53,6 +53,7 @@ def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
     use_embeddings=config.use_embeddings,
     backward_messages=config.backward_messages,
     input_size=context.input_channels,
+    bilinear=config.get("bilinear", False),
   )
 
 

@@ -4,6 +4,13 @@ Synapse network: [w, h_pre, e_pre, h_post, e_post] -> hidden -> (increment, forw
 Its first layer is linear in the inputs, so it is computed as K_pre [h_pre, e_pre] (once per
 presynaptic neuron) + K_post [h_post, e_post] (once per postsynaptic neuron) + K_w w (per synapse).
 Synapse update: w' = w + scale * tanh(increment), residual with a bounded step (our choice).
+`bilinear=True` (our choice, off by default) adds two multiplicative terms to that first layer,
+(K_g w) * (G_pre [h_pre, e_pre]) + (P_pre [h_pre, e_pre]) * (P_post [h_post, e_post]): a message
+gated by the synapse's own state (w times presynaptic activity, what a weight does) and a
+coincidence of pre- and postsynaptic activity (what a Hebbian write needs), which a one-layer
+tanh MLP otherwise has to approximate from sums. The per-neuron projections are still computed
+once per neuron; the block kernel (`synapse_grid`) does not cover this form, so the engine
+vmaps `synapse_core` for it.
 Neuron network: [h, F, B, e, x] -> hidden -> (gate, candidate); h' = (1 - g) h + g tanh(candidate),
 a gated residual that keeps |h| <= 1 (our choice). Readout: one shared linear logit.
 
@@ -62,6 +69,7 @@ class LearnedRule(Rule):
     use_embeddings: bool = True,
     backward_messages: bool = True,
     input_size: int = 2,
+    bilinear: bool = False,
   ):
     if activation not in ACTIVATIONS:
       raise ValueError(f"activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
@@ -78,6 +86,7 @@ class LearnedRule(Rule):
     self.use_embeddings = use_embeddings
     self.backward_messages = backward_messages
     self.input_size = input_size  # external input channels per neuron (the task's)
+    self.bilinear = bilinear  # multiplicative first-layer terms (module docstring)
     self._neuron_input_size = neuron_state_size + 2 * message_size + embedding_size + input_size
     self._side_size = neuron_state_size + embedding_size  # [h, e] of one end of a synapse
     self._synapse_rest = MLP((), synapse_state_size + 2 * message_size, activation)
@@ -95,6 +104,16 @@ class LearnedRule(Rule):
       "readout": self._readout.init(keys[3], jnp.zeros((self.neuron_state_size,)))["params"],
       "type_embeddings": jax.random.normal(keys[4], (num_types, self.embedding_size)),
     }
+    if self.bilinear:
+      hidden, side = self.hidden_size, self._side_size
+      lecun = nn.initializers.lecun_normal()
+      bkeys = jax.random.split(jax.random.fold_in(rng, 1), 4)
+      params["synapse_bilinear"] = {
+        "w_gate": lecun(bkeys[0], (self.synapse_state_size, hidden)),  # K_g
+        "pre_gate": lecun(bkeys[1], (side, hidden)),  # G_pre
+        "pre": lecun(bkeys[2], (side, hidden)),  # P_pre
+        "post": lecun(bkeys[3], (side, hidden)),  # P_post
+      }
     if self.learn_synapse_init:
       params["synapse_init"] = {
         "mean": jnp.zeros((self.synapse_state_size,)),
@@ -125,11 +144,29 @@ class LearnedRule(Rule):
 
   def synapse_pre(self, params, h_pre, e_pre):
     _, k_pre, _ = self._first_kernel_blocks(params)
-    return jnp.concatenate([h_pre, e_pre]) @ k_pre
+    side = jnp.concatenate([h_pre, e_pre])
+    if not self.bilinear:
+      return side @ k_pre
+    b = params["synapse_bilinear"]
+    return jnp.concatenate([side @ k_pre, side @ b["pre_gate"], side @ b["pre"]])
 
   def synapse_post(self, params, h_post, e_post):
     _, _, k_post = self._first_kernel_blocks(params)
-    return jnp.concatenate([h_post, e_post]) @ k_post + params["synapse_first"]["bias"]
+    side = jnp.concatenate([h_post, e_post])
+    linear = side @ k_post + params["synapse_first"]["bias"]
+    if not self.bilinear:
+      return linear
+    return jnp.concatenate([linear, side @ params["synapse_bilinear"]["post"]])
+
+  def _first_layer(self, params, w, a_pre, a_post):
+    """The synapse network's first layer from the per-neuron parts (synapse_pre, synapse_post)."""
+    k_w, _, _ = self._first_kernel_blocks(params)
+    if not self.bilinear:
+      return w @ k_w + a_pre + a_post
+    pre, pre_gate, pre_coincidence = jnp.split(a_pre, 3)
+    post, post_coincidence = jnp.split(a_post, 2)
+    gate = w @ params["synapse_bilinear"]["w_gate"]
+    return w @ k_w + pre + post + gate * pre_gate + pre_coincidence * post_coincidence
 
   def _synapse_output(self, params, w, first_layer):
     hidden = ACTIVATIONS[self.activation](first_layer)
@@ -142,14 +179,18 @@ class LearnedRule(Rule):
     return new_w, forward, backward
 
   def synapse_core(self, params, w, a_pre, a_post):
-    k_w, _, _ = self._first_kernel_blocks(params)
-    return self._synapse_output(params, w, w @ k_w + a_pre + a_post)
+    return self._synapse_output(params, w, self._first_layer(params, w, a_pre, a_post))
 
   def synapse_step(self, params, w, h_pre, h_post, e_pre, e_post):
     """Unfactored reference: the whole first layer applied to the concatenated inputs."""
     inputs = jnp.concatenate([w, h_pre, e_pre, h_post, e_post])
     first = params["synapse_first"]
-    return self._synapse_output(params, w, inputs @ first["kernel"] + first["bias"])
+    layer = inputs @ first["kernel"] + first["bias"]
+    if self.bilinear:
+      b = params["synapse_bilinear"]
+      pre, post = jnp.concatenate([h_pre, e_pre]), jnp.concatenate([h_post, e_post])
+      layer += (w @ b["w_gate"]) * (pre @ b["pre_gate"]) + (pre @ b["pre"]) * (post @ b["post"])
+    return self._synapse_output(params, w, layer)
 
   def neuron_step(self, params, h, forward, backward, e, x):
     inputs = jnp.concatenate([h, forward, backward, e, x])
@@ -167,9 +208,9 @@ class LearnedRule(Rule):
     cls = type(self)
     same = all(
       getattr(cls, name) is getattr(LearnedRule, name)
-      for name in ("synapse_core", "_synapse_output", "_first_kernel_blocks")
+      for name in ("synapse_core", "_synapse_output", "_first_kernel_blocks", "_first_layer")
     )
-    return self._synapse_grid if same else None
+    return self._synapse_grid if same and not self.bilinear else None
 
   def _synapse_grid(self, params, w, a_pre, a_post, mask=None):
     """(P, Q, d_w) states of a [post, pre] block -> (w', forward sums (P, d_m), backward (Q, d_m)).
