@@ -149,3 +149,68 @@ def memory_location(
   ]
   report["split_step"] = split
   return report
+
+
+def recall_item_steps(task: Task) -> np.ndarray:
+  """(k_max,) the last step of each recall item of a remember-style schedule (its scored step)."""
+  schedule = getattr(task, "schedule", None)
+  if schedule is None or not hasattr(schedule, "recall_slot"):
+    raise ValueError(f"task {task.config.name!r} has no recall schedule to read neurons at.")
+  slots = np.asarray(schedule.recall_slot)
+  return np.array([int(np.nonzero(slots == s)[0].max()) for s in range(int(slots.max()) + 1)])
+
+
+def neuron_states(network, params, rng, external) -> jax.Array:
+  """(T, N, d_h) every neuron's state after each step of one episode, with the task's own
+  neuron reset (`task.reset_neurons_at_recall`) where the network has one."""
+  state = network.init_state(params, rng)
+  embeddings = network.embeddings(params)
+  steps = external.shape[0]
+  reset = getattr(network, "neuron_reset_step", None)
+  split = -1 if reset is None else reset(steps)
+
+  def body(carry, xs):
+    t, x = xs
+    carry = jax.lax.cond(t == split, lambda s: network.reset_neurons(params, s), lambda s: s, carry)
+    new, _ = network.step(params, carry, x, embeddings)
+    return new, new.neuron_state
+
+  _, states = jax.lax.scan(body, state, (jnp.arange(steps), external))
+  return states
+
+
+def neuron_diversity(network, params, task: Task, rng, num_episodes: int, load: int) -> dict:
+  """Per neuron group, at each recall item's scored step: the variance of the neuron states
+  across the group's neurons (same episode and cue) and across the K cues (same neuron), summed
+  over state components and averaged. Neurons of one type differ only through their connections
+  and the random synapse states (spec); a group whose across-neuron variance is near zero acts
+  as one neuron copied, whatever its size."""
+  task = task.at_load(load)
+  steps = recall_item_steps(task)[:load]
+  key_episodes, key_run = jax.random.split(rng)
+  episodes = task.sample_batch(key_episodes, num_episodes, load, load)
+  external = model_inputs(task, network, episodes)
+  keys = jax.random.split(key_run, num_episodes)
+  run = jax.jit(jax.vmap(lambda key, x: neuron_states(network, params, key, x)))
+  states = np.asarray(run(keys, external))[:, steps]  # (B, K, N, d_h)
+  report = {}
+  for group in network.topology.groups:
+    block = states[:, :, network.topology.group_slice(group.name)]  # (B, K, n, d_h)
+    report[group.name] = {
+      "across_neurons": float(block.var(axis=2).sum(-1).mean()),
+      "across_cues": float(block.var(axis=1).sum(-1).mean()),
+    }
+  return report
+
+
+def majority_answer_accuracy(task: Task, rng, num_episodes: int, load: int) -> float:
+  """Hidden-bit accuracy of answering every cue with the per-bit majority of the K targets
+  (ties score 1/2): what a network reaches that stores the stored values but ignores the cue."""
+  task = task.at_load(load)
+  steps = recall_item_steps(task)[:load]
+  episodes = task.sample_batch(rng, num_episodes, load, load)
+  targets = np.where(np.asarray(episodes.targets)[:, steps] > 0.5, 1.0, -1.0)  # (B, K, V)
+  hidden = np.asarray(episodes.hidden_mask)[:, steps] > 0
+  votes = np.sum(targets, axis=1, keepdims=True)  # (B, 1, V): every item is recalled once
+  score = np.where(votes == 0, 0.5, (np.sign(votes) == targets).astype(np.float64))
+  return float(score[hidden].mean())

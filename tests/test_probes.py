@@ -119,3 +119,43 @@ def test_training_run_with_the_probe_logs_its_numbers(tmp_path):
   for line in (tmp_path / "metrics.jsonl").read_text().splitlines():
     logged |= set(json.loads(line))
   assert "eval/learned/probe/reset_neurons/hidden_bit_accuracy" in logged
+
+
+def _layered_learned(std: float):
+  from learned_rules import experiment
+  from tests.test_backprop_rule import layered_config
+
+  config = layered_config((8,), "hetero", k=2)
+  with config.unlocked():
+    config.rule.name = "learned"
+    config.rule.learn_synapse_init = False
+    config.rule.synapse_init_std = std
+    config.rule.neuron_state_size = 4
+    config.rule.synapse_state_size = 2
+    config.rule.message_size = 4
+    config.rule.hidden_size = 8
+  exp = experiment.build(config)
+  network = exp.model("learned")
+  return network, network.init_params(jax.random.PRNGKey(0)), exp.task
+
+
+def test_hidden_neurons_are_copies_without_random_synapse_states():
+  """Same type, same inputs, all-zero synapse states: every hidden neuron is the same neuron.
+  Random synapse states are what tells them apart (the spec's only source of difference)."""
+  network, params, task = _layered_learned(0.0)
+  same = probes.neuron_diversity(network, params, task, jax.random.PRNGKey(1), 8, 2)
+  assert same["hidden0"]["across_neurons"] < 1e-10
+  assert same["input"]["across_neurons"] > 1e-3  # input neurons get their own bits
+  network, params, task = _layered_learned(1.0)
+  random = probes.neuron_diversity(network, params, task, jax.random.PRNGKey(1), 8, 2)
+  assert random["hidden0"]["across_neurons"] > 1e-6
+
+
+def test_majority_answer_accuracy_is_its_closed_form():
+  """One pair: the majority is the answer (1.0). Two: each bit agrees (1) or ties (1/2), 3/4 in
+  expectation; four: 2/16 + 8/16 * 3/4 + 6/16 * 1/2 = 0.6875."""
+  _, _, task = _layered_learned(0.0)
+  assert probes.majority_answer_accuracy(task, jax.random.PRNGKey(0), 16, 1) == 1.0
+  two = probes.majority_answer_accuracy(task, jax.random.PRNGKey(0), 2048, 2)
+  four = probes.majority_answer_accuracy(task, jax.random.PRNGKey(0), 2048, 4)
+  assert abs(two - 0.75) < 0.01 and abs(four - 0.6875) < 0.01
