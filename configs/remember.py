@@ -39,6 +39,7 @@ def get_config():
   task.teaching = False  # True: target on the output neurons while storing (channel 2; layered)
   task.loss_steps = "last"  # recall steps the loss scores: 'all' or 'last' (of each recall item)
   task.reset_neurons_at_recall = False  # True: neuron states cleared before recall (all rules)
+  task.balanced_answers = False  # True: taught hetero answers half +1 per bit (training only)
 
   config.topology = topology = ml_collections.ConfigDict()
   topology.name = "fully_connected"  # 'fully_connected', 'layered' or 'sparse' (TOPOLOGIES)
@@ -76,7 +77,7 @@ def get_config():
   config.train = train = ml_collections.ConfigDict()
   train.num_steps = 3000  # meta-training steps
   train.batch_size = 16  # episodes per meta-step
-  train.learning_rate = 2e-3  # peak Adam learning rate
+  train.learning_rate = 4e-3  # peak Adam learning rate (2e-3 before: RESULTS.md, recipes)
   train.warmup_steps = 50  # linear warm-up steps
   train.schedule = "cosine"  # after warm-up: 'cosine' decay to 10% or 'constant'
   train.grad_clip_norm = 1.0  # global-norm gradient clipping

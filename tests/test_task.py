@@ -98,6 +98,7 @@ def test_oracle_is_exact_when_cues_are_unambiguous():
     ("k_min", 3, "task.k_min"),
     ("delay_steps", -1, "task.delay_steps"),
     ("blank_slots", "middle", "task.blank_slots"),
+    ("balanced_answers", True, "task.balanced_answers"),  # the tiny config is auto, untaught
   ],
 )
 def test_bad_task_values_name_the_key(key, value, match):
@@ -125,3 +126,26 @@ def test_blank_slots_go_first_or_last(blank_slots):
   eval_rows = np.nonzero(np.asarray(episode.eval_mask))[0]
   recalled = {tuple(2 * np.asarray(episode.targets)[t] - 1) for t in eval_rows}
   assert len(eval_rows) == 2 and recalled == stored
+
+
+@pytest.mark.parametrize("load", [3, 4])
+def test_balanced_answers_split_every_bit_and_evaluation_does_not(load):
+  """Each answer bit is +1 on half of the active pairs (odd K: one off), so the per-bit majority
+  of the stored answers says nothing; fixed-load (evaluation) episodes draw plain answers."""
+  task = make_task(mode="hetero", teaching=True, k_min=1, k_max=4, balanced_answers=True)
+  episodes = task.sample_batch(jax.random.PRNGKey(0), 64, load, load)
+  d = task.config.pattern_bits
+  answers = np.asarray(episodes.patterns)[:, :, 0, d:]  # (B, k_max, D)
+  active = answers[:, -load:]  # blank slots first: the last K slots are stored
+  sums = active.sum(axis=1)
+  assert set(np.unique(np.abs(sums))) == ({0.0} if load % 2 == 0 else {1.0})
+  assert (answers[:, : 4 - load] == -1).all()
+  # The teaching channel and the targets carry these same answers.
+  store = np.asarray(episodes.store_flags[0]) > 0
+  taught = np.asarray(episodes.teaching)[:, store]
+  assert set(np.unique(taught)) == {-1.0, 1.0}
+  # Not every item of every episode is the same: the arrangement is random.
+  assert len({tuple(a.ravel()) for a in active}) > 32
+  plain = task.at_load(load).sample_batch(jax.random.PRNGKey(0), 64, load, load)
+  plain_sums = np.asarray(plain.patterns)[:, -load:, 0, d:].sum(axis=1)
+  assert np.abs(plain_sums).max() > 1

@@ -104,12 +104,35 @@ def validate(config) -> None:
     raise ConfigError(
       f"task.sequence_length={config.sequence_length!r}: must be >= 2 in sequence mode."
     )
+  balanced = config.get("balanced_answers", False)
+  if not isinstance(balanced, bool):
+    raise ConfigError(f"task.balanced_answers={balanced!r}: must be True or False.")
+  if balanced and not (teaching and config.mode == "hetero"):
+    raise ConfigError(
+      "task.balanced_answers=True: only for taught hetero pairs (task.mode='hetero', "
+      "task.teaching=True), where the answers are separate from the keys."
+    )
   distinct = 2.0**config.pattern_bits
   if config.k_max > distinct:
     raise ConfigError(
       f"task.k_max={config.k_max}: a task of {config.pattern_bits}-bit patterns holds at most "
       f"{int(distinct)} distinct patterns; lower task.k_max or raise task.pattern_bits."
     )
+
+
+def balanced_answers(rng, slot_active, shape) -> jax.Array:
+  """(k_max, frames, D) ±1 answers whose every bit is +1 on half of the active items (K odd: on
+  (K - 1) / 2 or (K + 1) / 2 of them, by a coin per bit), in a random arrangement. The per-bit
+  majority of the stored answers then tells nothing about any one of them (a tie or one vote),
+  so a network that answers it, ignoring the cue, stays at chance. Inactive slots get -1."""
+  k_max, frames, d = shape
+  key_rank, key_coin = jax.random.split(rng)
+  noise = jax.random.uniform(key_rank, (k_max, frames, d)) + 2.0 * (~slot_active)[:, None, None]
+  rank = jnp.argsort(jnp.argsort(noise, axis=0), axis=0)  # active items rank first, randomly
+  count = jnp.sum(slot_active)
+  coin = jax.random.bernoulli(key_coin, 0.5, (frames, d)).astype(count.dtype)
+  plus = count // 2 + coin * (count % 2)
+  return jnp.where(rank < plus[None], 1.0, -1.0)
 
 
 def frames_per_pattern(config) -> int:
@@ -173,6 +196,17 @@ class RememberTask(BitTargetLoss, Task):
 
   validate = staticmethod(validate)
 
+  def at_load(self, load: int) -> "RememberTask":
+    """Fixed-load episodes, as every evaluation draws them: independent random answers even
+    where training balances them (`task.balanced_answers` shapes training only)."""
+    task = super().at_load(load)
+    if not task.config.get("balanced_answers", False):
+      return task
+    config = task.config.copy_and_resolve_references()
+    with config.unlocked():
+      config.balanced_answers = False
+    return type(self)(config)
+
   @property
   def input_channels(self) -> int:
     """Value and store flag, plus the teaching signal when the task teaches."""
@@ -217,6 +251,9 @@ class RememberTask(BitTargetLoss, Task):
       slot_active = jnp.arange(k_max) < num_patterns
     else:
       slot_active = jnp.arange(k_max) >= k_max - num_patterns
+    if self.split_pairs and cfg.get("balanced_answers", False):
+      answers = balanced_answers(jax.random.fold_in(key_patterns, 1), slot_active, answers.shape)
+      patterns = jnp.concatenate([keys, answers], axis=-1)
     # Recall order: active patterns first, in random order.
     order_key = jax.random.uniform(key_order, (k_max,)) + jnp.where(slot_active, 0.0, 2.0)
     recall_pattern = jnp.argsort(order_key)
