@@ -28,7 +28,10 @@ def main(argv):
   del argv
   rows = []
   for rule_dir in FLAGS.rules:
-    config = committed_rule.get_config(rule_dir)
+    try:
+      config = committed_rule.get_config(rule_dir)
+    except ValueError as error:  # a missing or incompatible rule directory: one line, no trace
+      raise SystemExit(f"--rules: {error}") from None
     exp = experiment.build(config)
     network = exp.model(config.rule.name)
     untrained = network.init_params(jax.random.PRNGKey(config.seed))

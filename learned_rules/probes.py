@@ -154,29 +154,29 @@ def memory_location(
 def recall_item_steps(task: Task) -> np.ndarray:
   """(k_max,) the last step of each recall item of a remember-style schedule (its scored step)."""
   schedule = getattr(task, "schedule", None)
-  if schedule is None or not hasattr(schedule, "recall_slot"):
+  if schedule is None or not hasattr(schedule, "recall_last_step"):
     raise ValueError(f"task {task.config.name!r} has no recall schedule to read neurons at.")
-  slots = np.asarray(schedule.recall_slot)
-  return np.array([int(np.nonzero(slots == s)[0].max()) for s in range(int(slots.max()) + 1)])
+  return np.nonzero(np.asarray(schedule.recall_last_step))[0]
 
 
 def neuron_states(network, params, rng, external) -> jax.Array:
-  """(T, N, d_h) every neuron's state after each step of one episode, with the task's own
-  neuron reset (`task.reset_neurons_at_recall`) where the network has one."""
-  state = network.init_state(params, rng)
+  """(T, N, d_h) every neuron's state after each step of one episode. Where the network has the
+  task's neuron reset (`task.reset_neurons_at_recall`), the run is cut there as in
+  `Network.run_episode`."""
   embeddings = network.embeddings(params)
-  steps = external.shape[0]
-  reset = getattr(network, "neuron_reset_step", None)
-  split = -1 if reset is None else reset(steps)
 
-  def body(carry, xs):
-    t, x = xs
-    carry = jax.lax.cond(t == split, lambda s: network.reset_neurons(params, s), lambda s: s, carry)
+  def body(carry, x):
     new, _ = network.step(params, carry, x, embeddings)
     return new, new.neuron_state
 
-  _, states = jax.lax.scan(body, state, (jnp.arange(steps), external))
-  return states
+  state = network.init_state(params, rng)
+  reset = getattr(network, "neuron_reset_step", None)
+  if reset is None:
+    return jax.lax.scan(body, state, external)[1]
+  split = reset(external.shape[0])
+  mid, first = jax.lax.scan(body, state, external[:split])
+  _, second = jax.lax.scan(body, network.reset_neurons(params, mid), external[split:])
+  return jnp.concatenate([first, second], axis=0)
 
 
 def neuron_diversity(network, params, task: Task, rng, num_episodes: int, load: int) -> dict:
