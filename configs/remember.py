@@ -65,6 +65,8 @@ def get_config():
   rule.use_embeddings = True  # False: neuron types are indistinguishable
   rule.backward_messages = True  # False: forward messages only
   rule.bilinear = False  # True: w x pre and pre x post terms in the synapse MLP's first layer
+  rule.init = "random"  # 'hebbian_features': a hand-set start (rules/hand_init.py), bilinear only
+  rule.hand_eta = 1.0  # init='hebbian_features': its Hebbian write gain
   rule.free_weight = 0.25  # *_cued rules: scale of unclamped neurons' forward messages
   rule.delta_learning_rate = 1.0  # delta, delta_cued: step size (1 = normalized write)
   rule.backprop_learning_rate = 0.04  # backprop: SGD step size (one step per stored item)
@@ -75,7 +77,7 @@ def get_config():
   config.aggregation = "mean"  # how messages are pooled per neuron: 'mean' or 'sum'
 
   config.train = train = ml_collections.ConfigDict()
-  train.num_steps = 3000  # meta-training steps
+  train.num_steps = 3000  # meta-training steps (0: evaluate the initial meta-parameters)
   train.batch_size = 16  # episodes per meta-step
   train.learning_rate = 4e-3  # peak Adam learning rate (2e-3 before: RESULTS.md, recipes)
   train.warmup_steps = 50  # linear warm-up steps

@@ -17,6 +17,7 @@ from learned_rules.rules import cue_weighted
 from learned_rules.rules.backprop import NONLINEARITIES, BackpropRule
 from learned_rules.rules.base import STORE_CHANNEL, TEACHING_CHANNEL, VALUE_CHANNEL, Rule
 from learned_rules.rules.delta import DeltaRule
+from learned_rules.rules.hand_init import INITS
 from learned_rules.rules.hebbian import HebbianRule
 from learned_rules.rules.learned import ACTIVATIONS, LearnedRule
 from learned_rules.rules.storkey import StorkeyRule
@@ -54,6 +55,8 @@ def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
     backward_messages=config.backward_messages,
     input_size=context.input_channels,
     bilinear=config.get("bilinear", False),
+    init=config.get("init", "random"),
+    hand_eta=config.get("hand_eta", 1.0),
   )
 
 
@@ -162,6 +165,11 @@ def validate(config) -> None:
     raise ConfigError(
       f"rule.activation={config.activation!r}: expected one of {tuple(ACTIVATIONS)}."
     )
+  init = config.get("init", "random")
+  if init not in INITS:
+    raise ConfigError(f"rule.init={init!r}: expected one of {INITS}.")
+  if not config.get("hand_eta", 1.0) > 0:
+    raise ConfigError(f"rule.hand_eta={config.hand_eta!r}: must be > 0.")
   if not 0.0 <= config.free_weight <= 1.0:
     raise ConfigError(f"rule.free_weight={config.free_weight!r}: must be in [0, 1].")
   if not config.delta_learning_rate > 0:

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from learned_rules.rules import hand_init
 from learned_rules.rules.base import Rule
 
 # Synapses per chunk of synapse_grid (rows x presynaptic neurons): its hidden layer, about this
@@ -70,6 +71,8 @@ class LearnedRule(Rule):
     backward_messages: bool = True,
     input_size: int = 2,
     bilinear: bool = False,
+    init: str = "random",
+    hand_eta: float = 1.0,
   ):
     if activation not in ACTIVATIONS:
       raise ValueError(f"activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
@@ -87,6 +90,10 @@ class LearnedRule(Rule):
     self.backward_messages = backward_messages
     self.input_size = input_size  # external input channels per neuron (the task's)
     self.bilinear = bilinear  # multiplicative first-layer terms (module docstring)
+    if init not in hand_init.INITS:
+      raise ValueError(f"init={init!r}: expected one of {hand_init.INITS}.")
+    self.init = init  # 'hebbian_features': the hand-set start of rules/hand_init.py
+    self.hand_eta = hand_eta  # that start's Hebbian write gain
     self._neuron_input_size = neuron_state_size + 2 * message_size + embedding_size + input_size
     self._side_size = neuron_state_size + embedding_size  # [h, e] of one end of a synapse
     self._synapse_rest = MLP((), synapse_state_size + 2 * message_size, activation)
@@ -121,6 +128,8 @@ class LearnedRule(Rule):
           (self.synapse_state_size,), jnp.log(self.synapse_init_std), jnp.float32
         ),
       }
+    if self.init == "hebbian_features":
+      params = hand_init.hebbian_features(self, params, eta=self.hand_eta)
     return params
 
   def type_embeddings(self, params, num_types):

@@ -66,10 +66,12 @@ def _int_at_least(key, value, low):
 
 def validate_train(train) -> None:
   """Checks the `train` block (values and this machine's devices); ConfigError names the key."""
-  keys = ("num_steps", "batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep")
-  for key in keys + ("remat_every",):
+  keys = ("batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep", "remat_every")
+  for key in keys:
     _int_at_least(f"train.{key}", train[key], 1)
-  for key in ("warmup_steps", "unroll_window"):
+  # num_steps = 0: no meta-training; the initial meta-parameters are evaluated (the untrained
+  # control of any config, or a hand-set start such as rule.init='hebbian_features').
+  for key in ("num_steps", "warmup_steps", "unroll_window"):
     _int_at_least(f"train.{key}", train[key], 0)
   for key in ("learning_rate", "grad_clip_norm"):
     if not train[key] > 0:
