@@ -38,6 +38,12 @@ flags.DEFINE_list("backprop_rates", ["0.01", "0.04", "0.1"], "backprop learning 
 flags.DEFINE_multi_string(
   "override", [], "A key=value config override for every config (repeatable)."
 )
+flags.DEFINE_multi_string(
+  "committed",
+  [],
+  "A saved learned rule to evaluate as it is, 'network:label=rule_dir' (repeatable), e.g. "
+  "layered:learned_remember_warm=results/rules/layered_warm_s0.",
+)
 flags.DEFINE_string("machine", "", "Written into every record ('' = detected).")
 
 
@@ -57,6 +63,7 @@ def main(argv):
     eval_episodes=FLAGS.eval_episodes,
     backprop_rates=tuple(float(r) for r in FLAGS.backprop_rates),
     overrides=tuple(FLAGS.override),
+    committed=tuple(FLAGS.committed),
     machine=FLAGS.machine,
   )
   records = teacher_curves.run(options)

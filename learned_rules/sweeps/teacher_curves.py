@@ -82,6 +82,9 @@ class Options:
   eval_batch_size: int = 128
   backprop_rates: tuple = (0.01, 0.04, 0.1)  # the best per K is reported ('best of')
   overrides: tuple = ()  # ("key=value", ...) for every config (tests: tiny sizes)
+  # ("network:label=rule_dir", ...): saved learned rules (a workdir or results/rules/<name>, with
+  # config.json and meta_params.msgpack) evaluated as they are, no training, under `label`.
+  committed: tuple = ()
   machine: str = ""
   command: str = ""
 
@@ -138,6 +141,50 @@ def training_config(network: str, rule: str, options: Options):
     config.train.batch_size = options.batch_size
     config.train.log_every = min(config.train.log_every, options.num_steps)
   return config
+
+
+def parse_committed(options: Options) -> list:
+  """[(network, label, rule_dir)] from `options.committed`; ConfigError for a bad entry."""
+  runs = []
+  for entry in options.committed:
+    network, sep, rest = entry.partition(":")
+    label, sep2, path = rest.partition("=")
+    if not (sep and sep2 and label and path) or network not in NETWORKS:
+      raise ConfigError(
+        f"committed rule {entry!r}: expected 'network:label=rule_dir' with network one of "
+        f"{NETWORKS}."
+      )
+    if label in RULE_ORDER:
+      raise ConfigError(f"committed rule {entry!r}: label {label!r} is taken by a built-in rule.")
+    for name in ("config.json", trainer.PARAMS_FILE):
+      if not os.path.isfile(os.path.join(path, name)):
+        raise ConfigError(f"committed rule {entry!r}: {os.path.join(path, name)} does not exist.")
+    runs.append((network, label, path))
+  return runs
+
+
+def with_saved_rule(config, rule_dir: str):
+  """`config` (a teacher config) running the learned rule saved in `rule_dir`: its `rule` block
+  and aggregation, and its meta-parameters."""
+  with open(os.path.join(rule_dir, "config.json")) as f:
+    saved = json.load(f)
+  with config.unlocked():
+    for key, value in saved["rule"].items():
+      if key in config.rule:
+        config.rule[key] = tuple(value) if isinstance(value, list) else value
+    config.rule.name = "learned"
+    config.aggregation = saved.get("aggregation", config.aggregation)
+  model = experiment.build(config).model("learned")
+  template = trainer.state_template(config, model).params
+  params = trainer.load_params(os.path.join(rule_dir, trainer.PARAMS_FILE), template)
+  return config, params, saved
+
+
+def ordered_rules(present) -> list:
+  """Built-in rules in RULE_ORDER, committed ones (any other label) after the learned two."""
+  extras = sorted(set(present) - set(RULE_ORDER))
+  head = [r for r in RULE_ORDER if r in LEARNED and r in present]
+  return head + extras + [r for r in RULE_ORDER if r not in LEARNED and r in present]
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -267,6 +314,7 @@ def rule_runs(network: str, options: Options) -> list:
 def run(options: Options) -> list:
   """Trains what is missing, evaluates every point not yet recorded; returns all records."""
   recorder = Recorder(options)
+  committed = parse_committed(options)
   for network in options.networks:
     if network not in NETWORKS:
       raise ConfigError(f"network {network!r}: expected one of {NETWORKS}.")
@@ -295,6 +343,24 @@ def run(options: Options) -> list:
           }
         )
         _log(network, kind, rule, k, metrics)
+    for _, label, rule_dir in [c for c in committed if c[0] == network]:
+      for kind in options.teachers:
+        for k in options.eval_ks:
+          if recorder.has(kind=CURVE, network=network, teacher=kind, rule=label, k=k):
+            continue
+          config, params, saved = with_saved_rule(
+            teacher_config(network, options, kind, k), rule_dir
+          )
+          metrics, seconds = evaluate_rule(config, "learned", params, options)
+          recorder.write(
+            _curve(network, kind, label, k, metrics, seconds, options)
+            | {
+              "rule_dir": rule_dir,
+              "trained_on": saved["task"]["name"],
+              "steps": saved["train"]["num_steps"],
+            }
+          )
+          _log(network, kind, label, k, metrics)
     for label, rule_name, settings, rate in rule_runs(network, options):
       for kind in options.teachers:
         for k in options.eval_ks:
@@ -362,6 +428,9 @@ def _label(rule: str, curves: list, trains: dict, network: str) -> str:
     if train:
       where += f", {train['steps']} steps, {train['train_wall_s'] / 60:.0f} min"
     return f"{rule} (trained on {where})"
+  dirs = sorted({r["rule_dir"] for r in curves if r["rule"] == rule and "rule_dir" in r})
+  if dirs:
+    return f"{rule} (saved rule `{', '.join(dirs)}`)"
   rates = sorted(
     {r["learning_rate"] for r in curves if r["network"] == network and r["rule"] == rule} - {None}
   )
@@ -383,7 +452,7 @@ def markdown(records: list) -> str:
   lines = ["## Remembering becomes learning: accuracy on unseen keys of a random teacher", ""]
   for network in NETWORKS:
     for kind in TEACHERS:
-      rules = [r for r in RULE_ORDER if (network, kind, r) in table]
+      rules = ordered_rules({key[2] for key in table if key[:2] == (network, kind)})
       if not rules:
         continue
       lines += [f"**{network}, {kind} teacher** (target-bit accuracy on unseen keys)", ""]
@@ -437,7 +506,8 @@ def plot(records: list, path: str) -> None:
   for row, kind in enumerate(kinds):
     for col, network in enumerate(networks):
       ax = axes[row][col]
-      for index, rule in enumerate(RULE_ORDER):
+      present = {key[2] for key in table if key[:2] == (network, kind)}
+      for index, rule in enumerate(ordered_rules(present)):
         points = table.get((network, kind, rule))
         if not points:
           continue

@@ -119,3 +119,30 @@ def test_end_to_end_records_ceiling_floor_and_resume(tmp_path):
   assert "learned_teacher (trained on teacher pairs, 2 steps" in table
   teacher_curves.plot(again, str(tmp_path / "curves.png"))
   assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_committed_rule_is_evaluated_as_saved(tmp_path):
+  """A saved rule given as 'network:label=dir' scores what the same rule scored when trained
+  there (same parameters, same episodes), under its own label, in the table; bad entries are
+  one clear error."""
+  options = tiny_options(tmp_path)
+  records = teacher_curves.run(options)
+  trained = {r["rule"]: r for r in records if r["kind"] == teacher_curves.CURVE}
+  saved_dir = str(tmp_path / "runs" / "layered" / "learned_teacher")
+  with_saved = tiny_options(tmp_path, committed=(f"layered:saved_teacher={saved_dir}",))
+  again = teacher_curves.run(with_saved)
+  new = [r for r in again[len(records) :] if r["kind"] == teacher_curves.CURVE]
+  assert [r["rule"] for r in new] == ["saved_teacher"]
+  assert new[0]["target_bit_accuracy"] == trained["learned_teacher"]["target_bit_accuracy"]
+  assert new[0]["rule_dir"] == saved_dir and new[0]["trained_on"] == "teacher"
+  table = teacher_curves.markdown(again)
+  assert f"| saved_teacher (saved rule `{saved_dir}`) |" in table
+  assert table.index("learned_teacher (") < table.index("saved_teacher") < table.index("| oracle")
+  for bad, match in [
+    ("layered:x", "network:label=rule_dir"),
+    (f"sparse:x={saved_dir}", "network:label=rule_dir"),
+    (f"layered:oracle={saved_dir}", "taken"),
+    (f"layered:x={tmp_path}", "does not exist"),
+  ]:
+    with pytest.raises(teacher_curves.ConfigError, match=match):
+      teacher_curves.run(tiny_options(tmp_path, committed=(bad,)))
