@@ -573,6 +573,17 @@ def teacher_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   return table[:2] + [f"![teacher curves]({rel}/teacher_curves.png)", ""] + table[2:] + [""]
 
 
+def layered_section(records_dir: str) -> list[str]:
+  """Layered nets taught at their outputs, rule x K (experiments.layered_table)."""
+  from learned_rules.sweeps import layered_table
+
+  path = os.path.join(records_dir, "layered_table.jsonl")
+  records = layered_table.read_records(path)
+  if not records:
+    return []
+  return layered_table.markdown(records).rstrip("\n").split("\n") + [""]
+
+
 def capacity_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   """K*(N) searched per rule (experiments.capacity), from results/capacity.jsonl."""
   from learned_rules.sweeps import capacity
@@ -675,6 +686,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
     recipes.plot(recipe_records, os.path.join(plots_dir, "recipes.png"))
     md += recipes.markdown(recipe_records, f"{rel}/recipes.png")
   md += estimator_section(records_dir, rel, plots_dir)
+  md += layered_section(records_dir)
   md += teacher_section(records_dir, rel, plots_dir)
   md += capacity_section(records_dir, rel, plots_dir)
   md += anatomy_section(records_dir, rel, plots_dir)
