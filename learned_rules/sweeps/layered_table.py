@@ -1,4 +1,4 @@
-r"""Layered hetero-association, rule x K: saved learned rules next to the hand-written ones (issue 10).
+r"""Layered hetero-association, rule x K: saved learned rules beside hand-written ones (issue 10).
 
   python -m experiments.layered_table \
     --rules=learned_warm=results/rules/layered_warm_s0,results/rules/layered_warm_s1 \

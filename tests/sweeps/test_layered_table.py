@@ -1,4 +1,4 @@
-"""The layered rule x K table on tiny sizes: saved rules, baselines, references, resume, markdown."""
+"""The layered rule x K table on tiny sizes: saved rules, baselines, references, resume."""
 
 import pytest
 
