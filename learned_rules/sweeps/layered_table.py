@@ -200,13 +200,13 @@ def markdown(records: list) -> str:
       if label == "backprop":
         best = max(points, key=lambda p: p["target_bit_accuracy"])
         rates |= {p["learning_rate"] for p in points}
-        cells.append(f"{best['target_bit_accuracy']:.3f} (lr {best['learning_rate']:g})")
+        cells.append(f"{best['target_bit_accuracy']:.4f} (lr {best['learning_rate']:g})")
       elif len(values) > 1:
         seeds = max(seeds, len(values))
         med = statistics.median(values)
-        cells.append(f"{med:.3f} ({min(values):.3f}-{max(values):.3f})")
+        cells.append(f"{med:.4f} ({min(values):.4f}-{max(values):.4f})")
       else:
-        cells.append(f"{values[0]:.3f}")
+        cells.append(f"{values[0]:.4f}")
     name = label
     dirs = sorted({r["rule_dir"] for r in records if r["rule"] == label and "rule_dir" in r})
     if dirs:

@@ -61,7 +61,7 @@ def test_table_records_references_and_resumes(tmp_path, start_dir):
   table = layered_table.markdown(again)
   assert f"| start (`{start_dir}`) |" in table
   assert "backprop (one pass, best of lr 0.1, 0.3 per K)" in table
-  assert "| oracle | 1.000 |" in table and "K = 2 |" in table
+  assert "| oracle | 1.0000 |" in table and "K = 2 |" in table
 
 
 def test_bad_rule_entries_are_one_clear_error(tmp_path, start_dir):
