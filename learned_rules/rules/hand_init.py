@@ -2,11 +2,12 @@
 
 Our design (issue 10), used by `rule.init = 'hebbian_features'`: meta-training on layered nets
 from a random init falls into the answer that needs no cue (every output neuron reports the
-per-bit majority of the answers it was taught; README, "Layered networks"). Storing a pair needs
-two pieces at once, a write into the output synapses and a read of them at recall, and at a
-random init the gradient of either is proportional to the other, so neither grows. This init sets
-the learned rule's own parameters (the bilinear form, `rule.bilinear=True`) so that both pieces
-exist at step 0; meta-training then starts from a rule that already stores. What it encodes:
+per-bit majority of the answers it was taught; README, "Why the layered rule is stuck at 0.68").
+Storing a pair needs two pieces at once, a write into the output synapses and a read of them at
+recall, and at a random init the gradient of either is proportional to the other, so neither
+grows. This init sets the learned rule's own parameters (the bilinear form, `rule.bilinear=True`)
+so that both pieces exist at step 0; meta-training then starts from a rule that already stores.
+What it encodes:
 
 - synapse state component 0 is a fixed random weight (std `feature_std`, never updated); it
   carries the input neurons' activity (neuron state component 1): the hidden layer becomes a
@@ -23,8 +24,10 @@ Every other parameter keeps its random init, with its output weights at 0, so me
 grow it. Input neurons have no incoming synapses and hidden/output neurons no clamped value, so
 component 1 is non-zero only on input neurons and component 0 zero on them: the feature weights
 are read only on input synapses and the stored weights are written only between hidden and
-output neurons. The tanh layers see their inputs at unit scale (`_LINEAR`): the
-messages and features are tanh of the products above, not the products themselves.
+output neurons. The tanh layers see their inputs at unit scale, so the messages and features
+are tanh of the products above, not the products themselves (driving them near-linearly, with
+output weights 10-100x larger to undo it, recalled about as well but made meta-training diverge
+within 100 steps: BUILD_NOTES, session 7).
 
 A numpy model of the same rule (features tanh(6 * mean_j w_ij x_j), Hebbian outputs) recalls
 K = 4 pairs of 16 bits through 32 hidden units at about 0.98 target-bit accuracy; the rule's
@@ -37,11 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules.common.errors import ConfigError
-
-# Scale of the first tanh layers' inputs. 0.1 (near-linear, tanh(x) ~ x, the output weights 10x
-# and 100x larger to undo it) recalls about as well but makes meta-training diverge in its first
-# 100 steps (Adam's steps on such sharp weights); at 1 every weight is O(1)-O(10).
-_LINEAR = 1.0
+from learned_rules.rules.base import TEACHING_CHANNEL, VALUE_CHANNEL
 
 INITS = ("random", "hebbian_features")
 
@@ -86,7 +85,6 @@ def hebbian_features(
   check_fits(rule)
   p = jax.tree.map(np.array, params)
   d_h, d_w, d_m = rule.neuron_state_size, rule.synapse_state_size, rule.message_size
-  lin = _LINEAR
 
   # --- synapse network: units 0, 1 (weighted messages) and 2 (Hebbian coincidence).
   first, bil = p["synapse_first"], p["synapse_bilinear"]
@@ -96,35 +94,35 @@ def hebbian_features(
   first["bias"][used] = 0.0
   for name in ("w_gate", "pre_gate", "pre", "post"):
     bil[name][:, used] = 0.0
-  bil["w_gate"][0, 0] = lin  # unit 0: lin * w_0 * h_pre[1] (input activity x feature weight)
+  bil["w_gate"][0, 0] = 1.0  # unit 0: w_0 * h_pre[1] (input activity x feature weight)
   bil["pre_gate"][1, 0] = 1.0
-  bil["w_gate"][1, 1] = lin  # unit 1: lin * w_1 * h_pre[0] (hidden activity x stored weight)
+  bil["w_gate"][1, 1] = 1.0  # unit 1: w_1 * h_pre[0] (hidden activity x stored weight)
   bil["pre_gate"][0, 1] = 1.0
-  bil["pre"][0, 2] = lin  # unit 2: lin * h_pre[0] * h_post[0]
+  bil["pre"][0, 2] = 1.0  # unit 2: h_pre[0] * h_post[0]
   bil["post"][0, 2] = 1.0
   rest["kernel"][:] = 0.0  # outputs: [increment (d_w), forward (d_m), backward (d_m)]
   rest["bias"][:] = 0.0
-  rest["kernel"][0, d_w + 0] = 1.0 / lin  # forward_0 = w_0 x + w_1 a_hidden
-  rest["kernel"][1, d_w + 0] = 1.0 / lin
-  rest["kernel"][2, 1] = eta / lin  # increment of w_1: eta * a_pre * a_post
+  rest["kernel"][0, d_w + 0] = 1.0  # forward_0 = tanh(w_0 x) + tanh(w_1 a_hidden)
+  rest["kernel"][1, d_w + 0] = 1.0
+  rest["kernel"][2, 1] = eta  # increment of w_1: eta * tanh(a_pre * a_post)
 
-  # --- neuron network [h, F, B, e, x] -> 32 -> 32 -> (gate, candidate), near-linear path.
+  # --- neuron network [h, F, B, e, x] -> 32 -> 32 -> (gate, candidate), units 0-2 used.
   net = p["neuron"]
   layer0, layer1, out = net["Dense_0"], net["Dense_1"], net["Dense_2"]
   forward0 = d_h  # the neuron input is [h (d_h), F (d_m), B (d_m), e (d_e), x (channels)]
   x0 = d_h + 2 * d_m + rule.embedding_size
-  value_in, teach_in = x0 + 0, x0 + 2  # channel 0: clamped value; channel 2: teaching
+  value_in, teach_in = x0 + VALUE_CHANNEL, x0 + TEACHING_CHANNEL
   layer0["kernel"][:, used] = 0.0
   layer0["bias"][used] = 0.0
-  layer0["kernel"][forward0, 0] = lin
-  layer0["kernel"][teach_in, 1] = lin
-  layer0["kernel"][value_in, 2] = lin
+  layer0["kernel"][forward0, 0] = 1.0
+  layer0["kernel"][teach_in, 1] = 1.0
+  layer0["kernel"][value_in, 2] = 1.0
   layer1["kernel"][:, used] = 0.0
   layer1["bias"][used] = 0.0
   for u in used:
     layer1["kernel"][u, u] = 1.0
-  # tanh(tanh(lin * v)) ~ lin * v for |v| <= 1; the output weights undo it exactly at v = 1.
-  unit = float(np.tanh(np.tanh(lin)))
+  # Each used unit passes tanh(tanh(v)); the output weights divide by its value at v = 1.
+  unit = float(np.tanh(np.tanh(1.0)))
   out["kernel"][:] = 0.0
   out["bias"][:] = 0.0
   out["bias"][:d_h] = 10.0  # gate ~ 1: the state is recomputed every step

@@ -11,7 +11,8 @@ episodes at a K (seed `trainer.EVAL_SEED_OFFSET`, the main job's evaluation epis
 each saved learned rule (a group of seeds under one label: median and range), `backprop` (one
 SGD pass, every rate of `backprop_rates`, the best per K kept: optimistic for it),
 `delta_features` (rate from the config), the oracle (ceiling) and the per-bit majority of the
-stored answers (floor: what a network that stores the answers but ignores the cue scores).
+stored answers (floor: what a network that stores the answers but ignores the cue scores; its
+own draw of as many episodes, not the same ones).
 Records (kind 'layered_table') are appended to `records`; points already there are skipped.
 """
 
@@ -30,7 +31,7 @@ from configs import remember_layered
 from learned_rules import evaluation, experiment, probes
 from learned_rules.common import overrides, writers
 from learned_rules.common.errors import ConfigError
-from learned_rules.sweeps.teacher_curves import with_saved_rule
+from learned_rules.sweeps import saved_rules
 from learned_rules.train import trainer
 
 KIND = "layered_table"
@@ -68,9 +69,7 @@ def parse_rules(options: Options) -> list:
         f"{HANDWRITTEN + REFERENCES}."
       )
     for path in paths:
-      for name in ("config.json", trainer.PARAMS_FILE):
-        if not os.path.isfile(os.path.join(path, name)):
-          raise ConfigError(f"rule {entry!r}: {os.path.join(path, name)} does not exist.")
+      saved_rules.load(path, f"rule {entry!r}")
     groups.append((label, paths))
   return groups
 
@@ -141,11 +140,11 @@ def run(options: Options) -> list:
       for path in paths:
         if (label, path, k, None) in done:
           continue
-        config, params, saved = with_saved_rule(task_config(k, options), path)
+        config, params, saved = saved_rules.onto(task_config(k, options), path)
         metrics, seconds = _score(config, "learned", params, options)
         write(
           _point(label, k, metrics, seconds)
-          | {"rule_dir": path, "trained_steps": saved["train"]["num_steps"]}
+          | {"rule_dir": path, "trained_steps": saved.train.num_steps}
         )
     for rate in options.backprop_rates:
       if ("backprop", None, k, rate) in done:
@@ -224,8 +223,9 @@ def markdown(records: list) -> str:
   lines += [
     "",
     f"{', '.join(map(str, episodes))} held-out episodes per point, the same for every rule at "
-    f"a K (K pairs in K slots); evaluation {eval_s / 60:.1f} min on {', '.join(machines)}. "
-    "backprop's rate is chosen per K on these same episodes.",
+    f"a K (K pairs in K slots), except the floor, computed by `probes.majority_answer_accuracy` "
+    f"on its own draw of as many episodes; evaluation {eval_s / 60:.1f} min on "
+    f"{', '.join(machines)}. backprop's rate is chosen per K on these same episodes.",
     "",
     "Command: " + "; ".join(f"`{c}`" for c in commands),
     "",

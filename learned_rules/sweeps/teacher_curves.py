@@ -39,6 +39,7 @@ from configs import remember, remember_layered, teacher, teacher_layered
 from learned_rules import evaluation, experiment
 from learned_rules.common import overrides, writers
 from learned_rules.common.errors import ConfigError
+from learned_rules.sweeps import saved_rules
 from learned_rules.train import trainer
 
 CURVE, TRAIN = "teacher_curve", "teacher_curve_train"  # the records' kinds
@@ -156,28 +157,9 @@ def parse_committed(options: Options) -> list:
       )
     if label in RULE_ORDER:
       raise ConfigError(f"committed rule {entry!r}: label {label!r} is taken by a built-in rule.")
-    for name in ("config.json", trainer.PARAMS_FILE):
-      if not os.path.isfile(os.path.join(path, name)):
-        raise ConfigError(f"committed rule {entry!r}: {os.path.join(path, name)} does not exist.")
+    saved_rules.load(path, f"committed rule {entry!r}")
     runs.append((network, label, path))
   return runs
-
-
-def with_saved_rule(config, rule_dir: str):
-  """`config` (a teacher config) running the learned rule saved in `rule_dir`: its `rule` block
-  and aggregation, and its meta-parameters."""
-  with open(os.path.join(rule_dir, "config.json")) as f:
-    saved = json.load(f)
-  with config.unlocked():
-    for key, value in saved["rule"].items():
-      if key in config.rule:
-        config.rule[key] = tuple(value) if isinstance(value, list) else value
-    config.rule.name = "learned"
-    config.aggregation = saved.get("aggregation", config.aggregation)
-  model = experiment.build(config).model("learned")
-  template = trainer.state_template(config, model).params
-  params = trainer.load_params(os.path.join(rule_dir, trainer.PARAMS_FILE), template)
-  return config, params, saved
 
 
 def ordered_rules(present) -> list:
@@ -348,7 +330,7 @@ def run(options: Options) -> list:
         for k in options.eval_ks:
           if recorder.has(kind=CURVE, network=network, teacher=kind, rule=label, k=k):
             continue
-          config, params, saved = with_saved_rule(
+          config, params, saved = saved_rules.onto(
             teacher_config(network, options, kind, k), rule_dir
           )
           metrics, seconds = evaluate_rule(config, "learned", params, options)
@@ -356,8 +338,8 @@ def run(options: Options) -> list:
             _curve(network, kind, label, k, metrics, seconds, options)
             | {
               "rule_dir": rule_dir,
-              "trained_on": saved["task"]["name"],
-              "steps": saved["train"]["num_steps"],
+              "trained_on": saved.task.name,
+              "steps": saved.train.num_steps,
             }
           )
           _log(network, kind, label, k, metrics)

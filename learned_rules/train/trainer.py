@@ -69,8 +69,9 @@ def validate_train(train) -> None:
   keys = ("batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep", "remat_every")
   for key in keys:
     _int_at_least(f"train.{key}", train[key], 1)
-  # num_steps = 0: no meta-training; the initial meta-parameters are evaluated (the untrained
-  # control of any config, or a hand-set start such as rule.init='hebbian_features').
+  # num_steps = 0: no meta-training; in a fresh workdir the initial meta-parameters are saved and
+  # evaluated (the untrained control of any config, or a hand-set start such as
+  # rule.init='hebbian_features'); a workdir with checkpoints evaluates its latest one.
   for key in ("num_steps", "warmup_steps", "unroll_window"):
     _int_at_least(f"train.{key}", train[key], 0)
   for key in ("learning_rate", "grad_clip_norm"):

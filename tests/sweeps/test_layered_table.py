@@ -68,7 +68,7 @@ def test_bad_rule_entries_are_one_clear_error(tmp_path, start_dir):
   for bad, match in [
     ("start", "label=rule_dir"),
     (f"oracle={start_dir}", "label other than"),
-    (f"start={tmp_path}", "does not exist"),
+    (f"start={tmp_path}", "no such file"),
   ]:
     with pytest.raises(layered_table.ConfigError, match=match):
       layered_table.run(options(tmp_path, rules=(bad,)))

@@ -142,7 +142,7 @@ def test_committed_rule_is_evaluated_as_saved(tmp_path):
     ("layered:x", "network:label=rule_dir"),
     (f"sparse:x={saved_dir}", "network:label=rule_dir"),
     (f"layered:oracle={saved_dir}", "taken"),
-    (f"layered:x={tmp_path}", "does not exist"),
+    (f"layered:x={tmp_path}", "no such file"),
   ]:
     with pytest.raises(teacher_curves.ConfigError, match=match):
       teacher_curves.run(tiny_options(tmp_path, committed=(bad,)))
