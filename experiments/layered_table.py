@@ -12,6 +12,8 @@ RESULTS.md gets it from `python -m experiments.results`. The logic is
 
 from absl import app, flags
 
+from experiments.cli import USAGE_EXIT_CODE, fail
+from learned_rules.common.errors import ConfigError
 from learned_rules.sweeps import layered_table
 
 FLAGS = flags.FLAGS
@@ -37,7 +39,11 @@ def main(argv):
     overrides=tuple(FLAGS.override),
     machine=FLAGS.machine,
   )
-  print(layered_table.markdown(layered_table.run(options)))
+  try:
+    records = layered_table.run(options)
+  except ConfigError as error:
+    fail(str(error), USAGE_EXIT_CODE)
+  print(layered_table.markdown(records))
 
 
 if __name__ == "__main__":

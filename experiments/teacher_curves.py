@@ -14,6 +14,8 @@ RESULTS.md with `python -m experiments.results` (or `--markdown=FILE`). The logi
 
 from absl import app, flags
 
+from experiments.cli import USAGE_EXIT_CODE, fail
+from learned_rules.common.errors import ConfigError
 from learned_rules.sweeps import teacher_curves
 
 FLAGS = flags.FLAGS
@@ -66,7 +68,10 @@ def main(argv):
     committed=tuple(FLAGS.committed),
     machine=FLAGS.machine,
   )
-  records = teacher_curves.run(options)
+  try:
+    records = teacher_curves.run(options)
+  except ConfigError as error:
+    fail(str(error), USAGE_EXIT_CODE)
   if FLAGS.plot:
     teacher_curves.plot(records, FLAGS.plot)
   table = teacher_curves.markdown(records)
