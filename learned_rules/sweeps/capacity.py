@@ -299,7 +299,74 @@ def _cell(row) -> str:
   return f"{row['median']:g} ({row['min']}–{row['max']})"
 
 
-def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str:
+def trained_sizes(records: list, root: str = ".") -> dict:
+  """{rule group: N it was trained at} for committed rules whose directory is at hand."""
+  out = {}
+  for r in records:
+    source = r.get("source", "")
+    path = os.path.join(root, source, "config.json")
+    if is_committed(source) and os.path.exists(path):
+      with open(path) as f:
+        out[seed_group(r["rule"])] = json.load(f)["task"]["pattern_bits"]
+  return out
+
+
+def best_per_size(rows: list, sizes_trained: dict, reference: str = "storkey_cued") -> list[dict]:
+  """Per (N, layout): the best learned rule trained at that N, the best learned rule from any
+  training size (one set of parameters run at every N), and the reference rule's K*."""
+  learned = [r for r in rows if r["rule"] not in HANDWRITTEN]
+  ref = {r["n"]: r for r in rows if r["rule"] == reference and r["layout"] == "exact"}
+  pick = lambda rs: max(rs, key=lambda r: (r["median"], r["seeds"], r["rule"])) if rs else None
+  out = []
+  blank_trained = {r["rule"] for r in learned if r["layout"] == "trained"}
+  for n in sorted({r["n"] for r in learned}):
+    for layout in LAYOUTS:
+      # A rule trained without blank slots has its training layout in 'exact'.
+      here = [
+        r
+        for r in learned
+        if r["n"] == n
+        and (r["layout"] == layout or (layout == "trained" and r["rule"] not in blank_trained))
+      ]
+      if not here:
+        continue
+      own = pick([r for r in here if sizes_trained.get(r["rule"]) == n])
+      out.append({"n": n, "layout": layout, "own": own, "any": pick(here), "ref": ref.get(n)})
+  return out
+
+
+def _best_markdown(table: list, reference: str) -> list[str]:
+  def cell(row):
+    if not row:
+      return "-"
+    seeds = "1 seed" if row["seeds"] == 1 else f"{row['seeds']} seeds"
+    return f"{_cell(row)} `{row['rule']}`, {seeds}"
+
+  def ratio(row, ref):
+    return f"{row['median'] / ref['median']:.2f}" if row and ref and ref["median"] else "-"
+
+  lines = [
+    "Best learned rule per size, on the no-blank layout ('exact') and on each rule's own training "
+    "layout ('trained'; 'exact' for rules trained without blank slots): trained at that N (a "
+    "per-size rule), and from any "
+    f"training size (one set of parameters run at every N), next to {reference} (exact layout); "
+    "ratio = learned K* (median) / reference K*.",
+    "",
+    f"| N | layout | trained at this N | ratio | any training size | ratio | {reference} |",
+    "|---:|---|---|---:|---|---:|---:|",
+  ]
+  for t in table:
+    ref = t["ref"]
+    lines.append(
+      f"| {t['n']} | {t['layout']} | {cell(t['own'])} | {ratio(t['own'], ref)} | "
+      f"{cell(t['any'])} | {ratio(t['any'], ref)} | {_cell(ref) if ref else '-'} |"
+    )
+  return lines
+
+
+def markdown(
+  records: list, plot_path: str = "", threshold: float = 0.99, sizes_trained: dict | None = None
+) -> str:
   rows = summary(records, threshold)
   if not rows:
     return ""
@@ -327,6 +394,8 @@ def markdown(records: list, plot_path: str = "", threshold: float = 0.99) -> str
       _cell(lookup[(rule, layout, n)]) if (rule, layout, n) in lookup else "-" for n in sizes
     ]
     lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
+  if sizes_trained is not None:
+    lines += [""] + _best_markdown(best_per_size(rows, sizes_trained), "storkey_cued")
   zero = sorted({(r["rule"], r["layout"]) for r in rows if r["min"] == 0})
   if zero:
     lines += [

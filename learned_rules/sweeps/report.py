@@ -592,7 +592,9 @@ def capacity_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   if not records:
     return []
   capacity.plot(records, os.path.join(plots_dir, "capacity_search.png"))
-  return capacity.markdown(records, f"{rel}/capacity_search.png").split("\n")
+  root = os.path.dirname(os.path.abspath(records_dir))  # rule directories are repo-relative
+  sizes_trained = capacity.trained_sizes(records, root)
+  return capacity.markdown(records, f"{rel}/capacity_search.png", 0.99, sizes_trained).split("\n")
 
 
 def anatomy_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:

@@ -95,3 +95,36 @@ def test_small_run_on_a_handwritten_and_a_committed_rule_resumes(tmp_path):
 def test_trained_layout_follows_how_the_rule_was_trained(rule, trained_k):
   config, kind, k = capacity.base_config(os.path.join(ROOT, "results", "rules", rule))
   assert kind == "committed" and k == trained_k
+
+
+def test_best_per_size_separates_per_size_rules_from_transfer():
+  def row(rule, layout, n, median, seeds=1):
+    return {
+      "rule": rule,
+      "layout": layout,
+      "n": n,
+      "median": median,
+      "min": median,
+      "max": median,
+      "seeds": seeds,
+    }
+
+  rows = [
+    row("storkey_cued", "exact", 32, 6),
+    row("storkey_cued", "exact", 64, 14),
+    row("small", "exact", 32, 9, 3),  # trained at 32 without blank slots
+    row("small", "exact", 64, 13, 3),
+    row("big", "exact", 32, 0),  # trained at 64 with blank slots first
+    row("big", "trained", 32, 10),
+    row("big", "exact", 64, 0),
+    row("big", "trained", 64, 23),
+  ]
+  table = {(t["n"], t["layout"]): t for t in capacity.best_per_size(rows, {"small": 32, "big": 64})}
+  pick = lambda n, layout, which: (table[(n, layout)][which] or {}).get("rule")
+  assert pick(32, "exact", "own") == "small" and pick(32, "exact", "any") == "small"
+  # 'small' has no blank-slot layout: its training layout is 'exact', and it competes there too.
+  assert pick(32, "trained", "own") == "small" and pick(32, "trained", "any") == "big"
+  assert pick(64, "exact", "own") == "big" and pick(64, "exact", "any") == "small"
+  assert pick(64, "trained", "own") == "big" and table[(64, "trained")]["ref"]["median"] == 14
+  text = "\n".join(capacity._best_markdown(list(table.values()), "storkey_cued"))
+  assert "| 64 | trained | 23 `big`, 1 seed | 1.64 |" in text
