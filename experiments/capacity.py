@@ -3,6 +3,8 @@ r"""Capacity K*(N) at hidden-bit accuracy 0.99, searched per rule and size (issu
   python -m experiments.capacity                                   # hand-written rules
   python -m experiments.capacity --rules=results/rules/headline_s0,results/rules/headline_s1 \
     --layouts=exact,trained
+  python -m experiments.capacity --rules=storkey_cued,results/rules/n64_k8_24_s0 --sizes=64 \
+    --layouts=exact,trained --scan=1,2,4,8,16,24         # also these loads, printed as a table
   python -m experiments.results                                    # RESULTS.md section + plot
 
 Rules: hand-written names or committed rule directories (results/rules/<name>, evaluated at
@@ -26,6 +28,7 @@ flags.DEFINE_string("records", "results/capacity.jsonl", "JSON-lines records (ap
 flags.DEFINE_integer("eval_hidden_bits", 16384, "Scored hidden bits aimed for per point.")
 flags.DEFINE_integer("max_episodes", 256, "Most episodes per point.")
 flags.DEFINE_string("machine", "", "Machine description in the records ('' = detected).")
+flags.DEFINE_list("scan", [], "Loads K also evaluated at every rule, N and layout (a table).")
 
 
 def main(argv):
@@ -40,10 +43,17 @@ def main(argv):
     eval_hidden_bits=FLAGS.eval_hidden_bits,
     max_episodes=FLAGS.max_episodes,
     machine=FLAGS.machine,
+    scan=tuple(int(k) for k in FLAGS.scan),
   )
   found = capacity.run(options)
   for (rule, n, layout), k in found.items():
     print(f"K* {rule:<18} {layout:<8} N={n:<4} {k:>4}  K*/N {k / n:.3f}")
+  if options.scan:
+    records = capacity.read_records(options.records)
+    for n in options.sizes:
+      for layout in options.layouts:
+        print()
+        print(capacity.load_table(records, n, layout, options.scan))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ class Options:
   max_episodes: int = 256
   batch_size: int = 64
   seed: int = 20261125  # the evaluation episodes' seed (the same for every rule)
+  scan: tuple = ()  # loads K also evaluated at every (rule, N, layout), up to max_load N
   machine: str = ""
 
 
@@ -232,8 +233,43 @@ def run(options: Options) -> dict:
       for layout in options.layouts:
         if layout == "trained" and base_config(rule)[2] is None:
           continue  # hand-written, or trained without blank slots: 'exact' is its layout
+        for k in options.scan:
+          if 1 <= k <= max(1, int(options.max_load * n)):
+            search.accuracy(rule, n, k, layout)
         found[(rule_label(rule), n, layout)] = search.k_star(rule, n, layout)
+  if options.scan:  # a scanned load below K* that fails lowers K* (every smaller K must pass)
+    recomputed = k_star_from_records(search.records, options.threshold, options.max_load)
+    found = {key: recomputed[key] for key in found}
   return found
+
+
+def load_table(records: list, n: int, layout: str, loads) -> str:
+  """Markdown: hidden-bit accuracy of every rule in the records at N = n against the given K,
+  on one layout ('exact': K slots; 'trained': the rule's training layout, 'exact' where it has
+  none), '-' where a point is not in the records."""
+  points = {}
+  for r in records:
+    if r["n"] != n:
+      continue
+    kind = "exact" if r["slots"] == r["k"] else "trained"
+    points.setdefault((r["rule"], kind), {})[r["k"]] = r["hidden_bit_accuracy"]
+  rules = sorted({rule for rule, _ in points}, key=lambda x: (x in HANDWRITTEN, x))
+  lines = [
+    f"| rule (N = {n}, {layout}) | " + " | ".join(f"K={k}" for k in loads) + " |",
+    "|---|" + "---:|" * len(loads),
+  ]
+  for rule in rules:
+    own = dict(points.get((rule, "exact"), {}))
+    if layout == "trained" and (rule, "trained") in points:
+      trained = points[(rule, "trained")]
+      slots = max(r["slots"] for r in records if r["rule"] == rule and r["slots"] != r["k"])
+      own = {k: acc for k, acc in own.items() if k >= slots} | trained  # K >= slots: no blanks
+    # (a rule without blank-slot records was trained on the exact layout: 'exact' is its own)
+    if not any(k in own for k in loads):
+      continue
+    cells = [f"{own[k]:.4f}" if k in own else "-" for k in loads]
+    lines.append(f"| {rule} | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
 
 
 # --- summaries -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 K of a monotone curve, K* from the records alone agrees with the search, and a small run on a
 hand-written and a committed rule resumes without re-evaluating anything."""
 
+import dataclasses
 import json
 import os
 
@@ -128,3 +129,43 @@ def test_best_per_size_separates_per_size_rules_from_transfer():
   assert pick(64, "trained", "own") == "big" and table[(64, "trained")]["ref"]["median"] == 14
   text = "\n".join(capacity._best_markdown(list(table.values()), "storkey_cued"))
   assert "| 64 | trained | 23 `big`, 1 seed | 1.64 |" in text
+
+
+def test_scanned_loads_are_recorded_and_a_failing_one_lowers_k_star(tmp_path, monkeypatch):
+  """A rule that fails at K = 1 but passes from 2 on: the search alone (which starts at 1) says
+  0 either way; one that passes at 1 and 2, fails at 3 and passes again at 4..6: the doubling
+  search jumps over 3 (1, 2, 4, 8 -> bisects 4..8), the scan catches it."""
+  curves = {"dip": lambda k: 0.9 if k == 3 else (1.0 if k <= 6 else 0.5)}
+
+  class Curve(capacity.Search):
+    def accuracy(self, rule, n, k, layout):
+      key = (rule, n, k, k)
+      if key not in self.done:
+        acc = curves[rule](k)
+        self.done[key] = {"rule": rule, "n": n, "k": k, "slots": k, "hidden_bit_accuracy": acc}
+        self.records.append(self.done[key])
+      return self.done[key]
+
+  monkeypatch.setattr(capacity, "Search", Curve)
+  monkeypatch.setattr(capacity, "base_config", lambda rule: (None, None, None))
+  options = capacity.Options(rules=("dip",), sizes=(16,), records=str(tmp_path / "r.jsonl"))
+  assert capacity.run(options)[("dip", 16, "exact")] == 6  # the search alone misses the dip
+  scanned = capacity.run(dataclasses.replace(options, scan=(1, 2, 3, 40)))
+  assert scanned[("dip", 16, "exact")] == 2  # 40 > max_load N: not evaluated
+
+
+def test_load_table_reads_each_rules_own_layout():
+  def rec(rule, k, slots, acc):
+    return {"rule": rule, "n": 64, "k": k, "slots": slots, "hidden_bit_accuracy": acc}
+
+  records = [
+    rec("storkey_cued", 1, 1, 1.0),
+    rec("storkey_cued", 24, 24, 0.9),
+    rec("big_s0", 1, 1, 0.52),  # exact layout: fails at K = 1
+    rec("big_s0", 1, 24, 1.0),  # its 24-slot training layout
+    rec("big_s0", 24, 24, 0.99),  # K = 24 fills the 24 slots: the same point in both layouts
+  ]
+  exact = capacity.load_table(records, 64, "exact", (1, 24))
+  trained = capacity.load_table(records, 64, "trained", (1, 24))
+  assert "| big_s0 | 0.5200 | 0.9900 |" in exact and "| big_s0 | 1.0000 | 0.9900 |" in trained
+  assert "| storkey_cued | 1.0000 | 0.9000 |" in trained  # hand-written: exact is its layout
