@@ -96,6 +96,7 @@ def get_config():
   train.exact_loads = ()  # train on these K, each on its own K-slot layout (no blank slots)
   train.curriculum_threshold = 0.0  # >0: top load starts at k_min, +1 when accuracy passes it
   train.max_seconds = 0.0  # stop (checkpointed, then evaluated) after this much training; 0 = none
+  train.init_params_file = ""  # warm start from a meta_params.msgpack (fresh optimizer)
   train.estimator = "bptt"  # outer loop: 'bptt' (back-propagation) or 'es' (evosax OpenAI-ES)
   train.es = es = ml_collections.ConfigDict()  # estimator='es' only; a generation is one step
   es.population_size = 32  # perturbed meta-parameter sets per generation (even: antithetic pairs)

@@ -81,6 +81,13 @@ def validate_train(train) -> None:
   es.validate(train)  # train.estimator, and the train.es block when it is 'es'
   if not train.max_seconds >= 0:
     raise ConfigError(f"train.max_seconds={train.max_seconds!r}: must be >= 0 (0: no cap).")
+  init_file = train.get("init_params_file", "")
+  if init_file and not os.path.isfile(init_file):
+    raise ConfigError(
+      f"train.init_params_file={init_file!r}: no such file (a meta_params.msgpack)."
+    )
+  if init_file and es.estimator(train) == "es":
+    raise ConfigError("train.init_params_file: a warm start is built for estimator='bptt' only.")
   if train.schedule not in SCHEDULES:
     raise ConfigError(f"train.schedule={train.schedule!r}: expected one of {SCHEDULES}.")
   if train.on_nonfinite not in ON_NONFINITE:
@@ -305,27 +312,29 @@ def state_template(config, model):
   return meta.init_train_state(model, meta.make_optimizer(config.train), config.seed)
 
 
-def load_params(path: str, template):
-  """Meta-parameters saved by `save_params` (meta_params.msgpack), checked against `template`."""
+def load_params(path: str, template, key: str = "eval.params_file"):
+  """Meta-parameters saved by `save_params` (meta_params.msgpack), checked against `template`;
+  `key` is the config entry named in errors."""
   if not os.path.isfile(path):
-    raise UserError(f"eval.params_file={path!r}: no such file (a meta_params.msgpack).")
+    raise UserError(f"{key}={path!r}: no such file (a meta_params.msgpack).")
   with open(path, "rb") as f:
     data = f.read()
   try:
     params = flax.serialization.from_bytes(template, data)
   except (ValueError, KeyError, TypeError) as error:
     raise UserError(
-      f"eval.params_file={path!r} does not fit this config's rule ({error}); evaluate it with "
-      "the config it was trained with (its config.json) and change only task, topology or eval."
+      f"{key}={path!r} does not fit this config's rule ({error}); use it with the rule "
+      "settings it was trained with (its config.json) and change only task, topology, eval or "
+      "train."
     ) from None
   for (where, got), want in zip(
     jax.tree_util.tree_flatten_with_path(params)[0], jax.tree.leaves(template), strict=True
   ):
     if np.shape(got) != np.shape(want):
       raise UserError(
-        f"eval.params_file={path!r}: {jax.tree_util.keystr(where)} has shape "
-        f"{list(np.shape(got))}, this config's rule needs {list(np.shape(want))}; evaluate it "
-        "with the config it was trained with and change only task, topology or eval."
+        f"{key}={path!r}: {jax.tree_util.keystr(where)} has shape "
+        f"{list(np.shape(got))}, this config's rule needs {list(np.shape(want))}; use it with "
+        "the rule settings it was trained with and change only task, topology, eval or train."
       )
   return params
 
@@ -410,6 +419,10 @@ class _Run:
       self.template = meta.init_train_state(
         self.model, optimizer, self.config.seed, meta.initial_curriculum(self.exp.task, train)
       )
+      if train.get("init_params_file"):  # a warm start (a checkpoint, when there is one, wins)
+        params = load_params(train.init_params_file, self.template.params, "train.init_params_file")
+        self.template = self.template.replace(params=params, opt_state=optimizer.init(params))
+        logging.info("meta-parameters start from %s", train.init_params_file)
     self.checkpointer = stack.enter_context(
       contextlib.closing(_checkpointer(self.config, self.workdir))
     )
