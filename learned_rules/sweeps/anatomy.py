@@ -122,7 +122,7 @@ def storage_updates(model, params, task, seed: int, num_episodes: int) -> dict:
     groups = {}
     for x_post, x_pre in GROUPS:
       sel = real & (post == x_post) & (pre == x_pre)
-      groups[f"{x_post:+d}{x_pre:+d}"] = {"mean": float(d[sel].mean()), "std": float(d[sel].std())}
+      groups[group_key(x_post, x_pre)] = {"mean": float(d[sel].mean()), "std": float(d[sel].std())}
     flat_d, flat_p = d[real], products[real]
     corr = float(np.corrcoef(flat_d, flat_p)[0, 1]) if flat_d.std() > 0 else None
     return {"groups": groups, "corr_with_product": corr, "rms": float(flat_d.std())}
@@ -189,6 +189,16 @@ def read_records(path: str) -> list:
     return [json.loads(line) for line in f if line.strip()]
 
 
+def group_key(x_post: int, x_pre: int) -> str:
+  return f"{x_post:+d}{x_pre:+d}"
+
+
+def ordered_groups(component: dict) -> list[dict]:
+  """A component's four groups in GROUPS order, (−,−), (−,+), (+,−), (+,+), whatever the order
+  of its dict (records are written with sorted keys, which reverses it)."""
+  return [component["groups"][group_key(x_post, x_pre)] for x_post, x_pre in GROUPS]
+
+
 def markdown(records: list, plot_path: str = "") -> str:
   updates = [r for r in records if r["kind"] == UPDATE]
   probes_ = [r for r in records if r["kind"] == PROBE]
@@ -213,7 +223,7 @@ def markdown(records: list, plot_path: str = "") -> str:
   ]
   for r in updates:
     for c, comp in enumerate(r["components"]):
-      cells = [f"{g['mean']:+.4f} ± {g['std']:.4f}" for g in comp["groups"].values()]
+      cells = [f"{g['mean']:+.4f} ± {g['std']:.4f}" for g in ordered_groups(comp)]
       corr = "-" if comp["corr_with_product"] is None else f"{comp['corr_with_product']:+.3f}"
       lines.append(
         f"| {r['rule']} | {r['n']} | {r['k']} | {r['lag']} | w[{c}] | "
@@ -262,7 +272,7 @@ def plot(records: list, path: str) -> None:
   for ax in axes.flat:
     ax.axis("off")
   for ax, (rule, c, comp) in zip(axes.flat, panels, strict=False):
-    means = np.array([g["mean"] for g in comp["groups"].values()]).reshape(2, 2)
+    means = np.array([g["mean"] for g in ordered_groups(comp)]).reshape(2, 2)
     scale = np.abs(means).max() or 1.0
     ax.axis("on")
     ax.imshow(means, cmap="RdBu_r", vmin=-scale, vmax=scale)

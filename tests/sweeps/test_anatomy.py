@@ -2,6 +2,8 @@
 (P = 2: +-2, no spread); Storkey's first pattern into zero weights is x_post x_pre / n, written
 one step late (lag 1); and the records round-trip into the RESULTS.md section."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -39,3 +41,22 @@ def test_records_make_the_section_and_a_rerun_replaces_them(tmp_path):
   again = anatomy.run(["hebbian"], 8, 2, [], path, episodes=2)  # the rule's old records go
   assert [r["kind"] for r in again] == [anatomy.UPDATE]
   assert anatomy.read_records(path) == again
+
+
+def test_table_columns_follow_the_header_after_a_round_trip_through_the_file(tmp_path):
+  """Records are written with sorted keys ('+1+1' first); the table's columns must still be
+  (−,−), (−,+), (+,−), (+,+) (a mirrored table went unnoticed while every rule shown was
+  symmetric)."""
+  means = {"-1-1": 1.0, "-1+1": 2.0, "+1-1": 3.0, "+1+1": 4.0}
+  component = {
+    "groups": {k: {"mean": v, "std": 0.0} for k, v in means.items()},
+    "corr_with_product": 0.5,
+    "rms": 1.0,
+  }
+  record = {"kind": anatomy.UPDATE, "rule": "r", "n": 8, "k": 2, "lag": 0, "episodes": 1}
+  record |= {"components": [component], "patterns": 2, "wall_s": 0.0, "machine": "m"}
+  path = tmp_path / "a.jsonl"
+  path.write_text(json.dumps(record, sort_keys=True) + "\n")
+  text = anatomy.markdown(anatomy.read_records(str(path)))
+  assert "| r | 8 | 2 | 0 | w[0] | +1.0000 ± 0.0000 | +2.0000 ± 0.0000 | +3.0000 ± 0.0000 |" in text
+  assert "(−,−) | (−,+) | (+,−) | (+,+)" in text
