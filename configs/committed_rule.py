@@ -14,8 +14,9 @@ episodes). The rule's own sizes (`rule.*`) must stay as trained: a mismatch is a
 the parameter.
 
 An evaluation episode holds exactly K patterns, no blank slots (no quiet start), whatever layout
-the rule was trained on; `python -m experiments.sweep` measures the trained layout's blank slots
-too. Report: `<workdir>/eval.json` and a printed table.
+the rule was trained on, unless `eval.slots` (>= K) asks for a longer layout: K patterns on that
+many slots, the blank ones first or last as `task.blank_slots` says (e.g. the rule's training
+layout). Report: `<workdir>/eval.json` and a printed table.
 """
 
 import json

@@ -137,6 +137,7 @@ def validate(config) -> None:
   if config.aggregation not in AGGREGATIONS:
     raise ConfigError(f"aggregation={config.aggregation!r}: expected one of {AGGREGATIONS}.")
   evaluation.validate(config.eval, task)
+  eval_layout(config, task)  # eval.slots
   validate_model_parallel(config, topo.num_neurons)
   validate_neuron_reset(config, task)
   context = Experiment(task=task, topology=topo, config=config).context()
@@ -156,3 +157,17 @@ def eval_task(config, task: tasks.Task | None = None) -> tasks.Task:
   task = tasks.build(config.task) if task is None else task
   k = task.load_range[1] if config.eval.k == -1 else config.eval.k
   return task.at_load(k)
+
+
+def eval_layout(config, task: tasks.Task | None = None) -> tuple[tasks.Task, int]:
+  """(task, K) of the main evaluation: K = eval.k items per episode on eval.slots pattern slots
+  (-1: K slots, no blank slots), the blank slots where task.blank_slots puts them."""
+  task = tasks.build(config.task) if task is None else task
+  k = task.load_range[1] if config.eval.k == -1 else config.eval.k
+  slots = config.eval.get("slots", -1)
+  if slots != -1 and (not isinstance(slots, int) or isinstance(slots, bool) or slots < k):
+    raise ConfigError(
+      f"eval.slots={slots!r}: -1 (as many slots as patterns) or an integer >= the evaluation "
+      f"load K = {k} (eval.k)."
+    )
+  return task.at_load(max(k, slots)), k

@@ -13,7 +13,7 @@ import pytest
 
 from configs import committed_rule
 from learned_rules import experiment
-from learned_rules.common.errors import UserError
+from learned_rules.common.errors import ConfigError, UserError
 from learned_rules.train import trainer
 from tests.conftest import ROOT
 from tests.train.helpers import subprocess_env
@@ -92,3 +92,29 @@ def test_a_rule_directory_from_another_version_or_missing_files_is_an_error(tmp_
     committed_rule.get_config(str(tmp_path))
   with pytest.raises(ValueError, match="needs a rule directory"):
     committed_rule.get_config()
+
+
+def test_eval_slots_puts_the_patterns_on_a_longer_layout():
+  """remember_1500_s0 was trained on 8 slots, blank slots first: K = 2 on its own 8-slot layout
+  (eval.slots=8) is recalled better than K = 2 on 2 slots (no quiet start; 0.85 in the README)."""
+  config = small(committed_rule.get_config(RULE), k=2, episodes=64)
+  exp = experiment.build(config)
+  model = exp.model(config.rule.name)
+  params = trainer.load_params(config.eval.params_file, model.init_params(jax.random.PRNGKey(0)))
+  exact = trainer.evaluate_all(config, exp, params)
+  with config.unlocked():
+    config.eval.slots = 8
+  long = trainer.evaluate_all(config, exp, params)
+  assert exact["task"]["eval_slots"] == 2 and long["task"]["eval_slots"] == 8
+  assert (
+    long["task"]["eval_k"] == 2 and long["task"]["episode_steps"] > exact["task"]["episode_steps"]
+  )
+  assert long["rules"]["oracle"]["hidden_bit_accuracy"] == 1.0
+  assert (
+    long["rules"]["learned"]["hidden_bit_accuracy"]
+    > exact["rules"]["learned"]["hidden_bit_accuracy"] + 0.05
+  )
+  with config.unlocked():
+    config.eval.slots = 1  # fewer slots than patterns
+  with pytest.raises(ConfigError, match="eval.slots=1"):
+    experiment.build(config)

@@ -188,10 +188,13 @@ def save_params(path: str, params) -> None:
 
 def evaluate_all(config, exp, learned_params) -> dict:
   """The trained model, hand-written baselines and the oracle on the same held-out episodes."""
-  task = experiment.eval_task(config, exp.task)
+  task, k = experiment.eval_layout(config, exp.task)
   ev = config.eval
   common = dict(
-    seed=config.seed + EVAL_SEED_OFFSET, num_episodes=ev.num_episodes, batch_size=ev.batch_size
+    seed=config.seed + EVAL_SEED_OFFSET,
+    num_episodes=ev.num_episodes,
+    batch_size=ev.batch_size,
+    num_patterns=k,
   )
   results = {}
   for name, rule_name, params in [("learned", config.rule.name, learned_params)] + [
@@ -210,14 +213,15 @@ def evaluate_all(config, exp, learned_params) -> dict:
     )
     if ev.get("probe") and isinstance(model, Network):
       results[name]["probe"] = probes.memory_location(
-        model, params, task, common["seed"], ev.num_episodes, ev.batch_size
+        model, params, task, common["seed"], ev.num_episodes, ev.batch_size, k
       )
   for reference in task.references():
     results[reference] = evaluation.evaluate(None, None, task, reference=reference, **common)
   return {
     "task": {
       **config.task.to_dict(),
-      "eval_k": task.load_range[1],
+      "eval_k": k,
+      "eval_slots": task.load_range[1],
       "num_episodes": ev.num_episodes,
       "topology": config.topology.name,
       "num_neurons": exp.topology.num_neurons,
@@ -293,7 +297,10 @@ def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) 
       for rule, values in report["rules"].items():
         writer.scalars(step, _numbers(values), prefix=f"eval/{rule}/")
     writers.write_json(os.path.join(workdir, config.eval.output or "eval.json"), report)
-  description = experiment.eval_task(config, exp.task).describe()
+  task, k = experiment.eval_layout(config, exp.task)
+  description = task.describe().replace(f"K={task.load_range[1]}", f"K={k}")
+  if task.load_range[1] != k:
+    description += f" on {task.load_range[1]} slots (blank slots {config.task.blank_slots})"
   print(format_table(report, description), flush=True)
   return report
 
