@@ -71,6 +71,7 @@ def get_config(directory: str | None = None):
   )
   merged(base, saved)
   base.mode = "eval"
+  base.train.init_params_file = ""  # where its training started: not needed to evaluate it
   base.eval.params_file = params_path
   base.eval.output = ""
   base.eval.k = -1  # the trained task.k_max unless --config.eval.k says otherwise

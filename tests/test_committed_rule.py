@@ -118,3 +118,16 @@ def test_eval_slots_puts_the_patterns_on_a_longer_layout():
     config.eval.slots = 1  # fewer slots than patterns
   with pytest.raises(ConfigError, match="eval.slots=1"):
     experiment.build(config)
+
+
+def test_a_warm_started_rule_evaluates_without_its_starting_file(tmp_path):
+  """n64_exact_ft_s0 was fine-tuned from n64_k8_24_s0 (train.init_params_file, a repo-relative
+  path): evaluating it needs neither that file nor the repo as working directory."""
+  saved = os.path.join(ROOT, "results", "rules", "n64_exact_ft_s0")
+  with open(os.path.join(saved, "config.json")) as f:
+    assert json.load(f)["train"]["init_params_file"]  # it was warm-started
+  rule = tmp_path / "rule"
+  shutil.copytree(saved, rule)
+  config = committed_rule.get_config(str(rule))
+  assert config.train.init_params_file == ""
+  trainer.validate(config)  # no 'no such file' for the starting point
