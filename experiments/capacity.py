@@ -53,7 +53,8 @@ def main(argv):
     for n in options.sizes:
       for layout in options.layouts:
         print()
-        print(capacity.load_table(records, n, layout, options.scan))
+        labels = {capacity.rule_label(rule) for rule in options.rules}
+        print(capacity.load_table(records, n, layout, options.scan, labels))
 
 
 if __name__ == "__main__":

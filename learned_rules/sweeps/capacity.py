@@ -41,6 +41,7 @@ from learned_rules.train import sizes, trainer
 KIND = "capacity_point"
 HANDWRITTEN = ("hebbian", "hebbian_cued", "storkey", "storkey_cued", "delta", "delta_cued")
 LAYOUTS = ("exact", "trained")
+SCAN_TABLES = {64: (1, 2, 4, 8, 12, 16, 20, 24)}  # RESULTS.md: accuracy against K at these N
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,7 +244,7 @@ def run(options: Options) -> dict:
   return found
 
 
-def load_table(records: list, n: int, layout: str, loads) -> str:
+def load_table(records: list, n: int, layout: str, loads, rules=None, complete=False) -> str:
   """Markdown: hidden-bit accuracy of every rule in the records at N = n against the given K,
   on one layout ('exact': K slots; 'trained': the rule's training layout, 'exact' where it has
   none), '-' where a point is not in the records."""
@@ -253,7 +254,10 @@ def load_table(records: list, n: int, layout: str, loads) -> str:
       continue
     kind = "exact" if r["slots"] == r["k"] else "trained"
     points.setdefault((r["rule"], kind), {})[r["k"]] = r["hidden_bit_accuracy"]
+  wanted = rules
   rules = sorted({rule for rule, _ in points}, key=lambda x: (x in HANDWRITTEN, x))
+  if wanted is not None:
+    rules = [rule for rule in rules if rule in wanted]
   lines = [
     f"| rule (N = {n}, {layout}) | " + " | ".join(f"K={k}" for k in loads) + " |",
     "|---|" + "---:|" * len(loads),
@@ -265,7 +269,7 @@ def load_table(records: list, n: int, layout: str, loads) -> str:
       slots = max(r["slots"] for r in records if r["rule"] == rule and r["slots"] != r["k"])
       own = {k: acc for k, acc in own.items() if k >= slots} | trained  # K >= slots: no blanks
     # (a rule without blank-slot records was trained on the exact layout: 'exact' is its own)
-    if not any(k in own for k in loads):
+    if not any(k in own for k in loads) or (complete and not all(k in own for k in loads)):
       continue
     cells = [f"{own[k]:.4f}" if k in own else "-" for k in loads]
     lines.append(f"| {rule} | " + " | ".join(cells) + " |")
@@ -337,13 +341,18 @@ def _cell(row) -> str:
 
 def trained_sizes(records: list, root: str = ".") -> dict:
   """{rule group: N it was trained at} for committed rules whose directory is at hand."""
+  repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   out = {}
   for r in records:
     source = r.get("source", "")
-    path = os.path.join(root, source, "config.json")
-    if is_committed(source) and os.path.exists(path):
-      with open(path) as f:
-        out[seed_group(r["rule"])] = json.load(f)["task"]["pattern_bits"]
+    if not is_committed(source):
+      continue
+    for base in (root, repo):  # rule directories are repo-relative (results/rules/<name>)
+      path = os.path.join(base, source, "config.json")
+      if os.path.exists(path):
+        with open(path) as f:
+          out[seed_group(r["rule"])] = json.load(f)["task"]["pattern_bits"]
+        break
   return out
 
 
@@ -432,6 +441,19 @@ def markdown(
     lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
   if sizes_trained is not None:
     lines += [""] + _best_markdown(best_per_size(rows, sizes_trained), "storkey_cued")
+  for n, loads in SCAN_TABLES.items():
+    for layout in LAYOUTS:
+      table = load_table(records, n, layout, loads, complete=True)
+      if table.count("\n") > 1:  # a row beyond the header
+        lines += [
+          "",
+          f"Hidden-bit accuracy against K at N = {n}, layout '{layout}' (rules with every load "
+          f"evaluated: `python -m experiments.capacity --sizes={n} --scan="
+          + ",".join(map(str, loads))
+          + " ...`):",
+          "",
+          table,
+        ]
   zero = sorted({(r["rule"], r["layout"]) for r in rows if r["min"] == 0})
   if zero:
     lines += [

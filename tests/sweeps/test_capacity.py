@@ -169,3 +169,7 @@ def test_load_table_reads_each_rules_own_layout():
   trained = capacity.load_table(records, 64, "trained", (1, 24))
   assert "| big_s0 | 0.5200 | 0.9900 |" in exact and "| big_s0 | 1.0000 | 0.9900 |" in trained
   assert "| storkey_cued | 1.0000 | 0.9000 |" in trained  # hand-written: exact is its layout
+  only = capacity.load_table(records, 64, "exact", (1, 24), rules={"big_s0"})
+  assert "big_s0" in only and "storkey_cued" not in only
+  complete = capacity.load_table(records, 64, "exact", (1, 2), complete=True)  # K = 2 not run
+  assert "big_s0" not in complete and "storkey_cued" not in complete
