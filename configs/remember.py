@@ -107,9 +107,7 @@ def get_config():
   evaluation.num_episodes = 512  # held-out episodes per rule
   evaluation.batch_size = 128  # episodes per evaluation batch
   evaluation.k = -1  # patterns per evaluation episode; -1 means task.k_max
-  evaluation.slots = (
-    -1
-  )  # pattern slots per evaluation episode (blank ones per task.blank_slots); -1: K
+  evaluation.slots = -1  # slots per episode (>= K; blanks per task.blank_slots); -1: K slots
   evaluation.baselines = (  # hand-written rules on the same episodes (the oracle is always run)
     "hebbian",
     "hebbian_cued",

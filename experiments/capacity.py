@@ -50,10 +50,10 @@ def main(argv):
     print(f"K* {rule:<18} {layout:<8} N={n:<4} {k:>4}  K*/N {k / n:.3f}")
   if options.scan:
     records = capacity.read_records(options.records)
+    labels = {capacity.rule_label(rule) for rule in options.rules}
     for n in options.sizes:
       for layout in options.layouts:
         print()
-        labels = {capacity.rule_label(rule) for rule in options.rules}
         print(capacity.load_table(records, n, layout, options.scan, labels))
 
 

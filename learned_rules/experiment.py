@@ -155,15 +155,19 @@ def build(config) -> Experiment:
 def eval_task(config, task: tasks.Task | None = None) -> tasks.Task:
   """The task at the evaluation load: `eval.k` items in every episode (-1: the most trained)."""
   task = tasks.build(config.task) if task is None else task
-  k = task.load_range[1] if config.eval.k == -1 else config.eval.k
-  return task.at_load(k)
+  return task.at_load(eval_load(config, task))
+
+
+def eval_load(config, task: tasks.Task) -> int:
+  """K of the main evaluation: eval.k, or the most trained (-1)."""
+  return task.load_range[1] if config.eval.k == -1 else config.eval.k
 
 
 def eval_layout(config, task: tasks.Task | None = None) -> tuple[tasks.Task, int]:
   """(task, K) of the main evaluation: K = eval.k items per episode on eval.slots pattern slots
   (-1: K slots, no blank slots), the blank slots where task.blank_slots puts them."""
   task = tasks.build(config.task) if task is None else task
-  k = task.load_range[1] if config.eval.k == -1 else config.eval.k
+  k = eval_load(config, task)
   slots = config.eval.get("slots", -1)
   if slots != -1 and (not isinstance(slots, int) or isinstance(slots, bool) or slots < k):
     raise ConfigError(

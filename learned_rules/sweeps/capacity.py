@@ -248,12 +248,7 @@ def load_table(records: list, n: int, layout: str, loads, rules=None, complete=F
   """Markdown: hidden-bit accuracy of every rule in the records at N = n against the given K,
   on one layout ('exact': K slots; 'trained': the rule's training layout, 'exact' where it has
   none), '-' where a point is not in the records."""
-  points = {}
-  for r in records:
-    if r["n"] != n:
-      continue
-    kind = "exact" if r["slots"] == r["k"] else "trained"
-    points.setdefault((r["rule"], kind), {})[r["k"]] = r["hidden_bit_accuracy"]
+  points = {(rule, kind): p for (rule, m, kind), p in points_by_layout(records).items() if m == n}
   wanted = rules
   rules = sorted({rule for rule, _ in points}, key=lambda x: (x in HANDWRITTEN, x))
   if wanted is not None:
@@ -263,12 +258,8 @@ def load_table(records: list, n: int, layout: str, loads, rules=None, complete=F
     "|---|" + "---:|" * len(loads),
   ]
   for rule in rules:
-    own = dict(points.get((rule, "exact"), {}))
-    if layout == "trained" and (rule, "trained") in points:
-      trained = points[(rule, "trained")]
-      slots = max(r["slots"] for r in records if r["rule"] == rule and r["slots"] != r["k"])
-      own = {k: acc for k, acc in own.items() if k >= slots} | trained  # K >= slots: no blanks
-    # (a rule without blank-slot records was trained on the exact layout: 'exact' is its own)
+    # A rule without blank-slot records was trained on the exact layout: 'exact' is its own.
+    own = points.get((rule, layout)) or points.get((rule, "exact"), {})
     if not any(k in own for k in loads) or (complete and not all(k in own for k in loads)):
       continue
     cells = [f"{own[k]:.4f}" if k in own else "-" for k in loads]
@@ -277,8 +268,10 @@ def load_table(records: list, n: int, layout: str, loads, rules=None, complete=F
 
 
 # --- summaries -----------------------------------------------------------------------------------
-def k_star_from_records(records: list, threshold: float, max_load: float) -> dict:
-  """{(rule, n, layout): K*} recomputed from the records alone (the search's own rule)."""
+def points_by_layout(records: list) -> dict:
+  """{(rule, n, layout): {K: hidden-bit accuracy}}: 'exact' from K-slot points, 'trained' from
+  the blank-slot points plus the exact points at K >= the rule's training slots (there its
+  training layout has no blank slots)."""
   table = collections.defaultdict(dict)
   trained_slots = {}
   for r in records:
@@ -286,12 +279,17 @@ def k_star_from_records(records: list, threshold: float, max_load: float) -> dic
     table[(r["rule"], r["n"], layout)][r["k"]] = r["hidden_bit_accuracy"]
     if layout == "trained":
       trained_slots[r["rule"]] = max(trained_slots.get(r["rule"], 0), r["slots"])
-  # A rule's 'trained' layout at K >= its training k_max is its exact layout.
   for (rule, n, layout), points in list(table.items()):
     if layout == "trained":
       for k, acc in table.get((rule, n, "exact"), {}).items():
         if k >= trained_slots[rule]:
           points.setdefault(k, acc)
+  return dict(table)
+
+
+def k_star_from_records(records: list, threshold: float, max_load: float) -> dict:
+  """{(rule, n, layout): K*} recomputed from the records alone (the search's own rule)."""
+  table = points_by_layout(records)
   out = {}
   for key, points in table.items():
     best = 0
