@@ -338,7 +338,8 @@ def _cell(row) -> str:
 
 
 def trained_sizes(records: list, root: str = ".") -> dict:
-  """{rule group: N it was trained at} for committed rules whose directory is at hand."""
+  """{rule group: set of N it was trained at} for committed rules whose directory is at hand
+  (`task.pattern_bits` and any `train.extra_sizes`)."""
   repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   out = {}
   for r in records:
@@ -349,7 +350,9 @@ def trained_sizes(records: list, root: str = ".") -> dict:
       path = os.path.join(base, source, "config.json")
       if os.path.exists(path):
         with open(path) as f:
-          out[seed_group(r["rule"])] = json.load(f)["task"]["pattern_bits"]
+          config = json.load(f)
+        extra = config.get("train", {}).get("extra_sizes") or ()
+        out[seed_group(r["rule"])] = {config["task"]["pattern_bits"], *extra}
         break
   return out
 
@@ -373,7 +376,7 @@ def best_per_size(rows: list, sizes_trained: dict, reference: str = "storkey_cue
       ]
       if not here:
         continue
-      own = pick([r for r in here if sizes_trained.get(r["rule"]) == n])
+      own = pick([r for r in here if n in sizes_trained.get(r["rule"], ())])
       out.append({"n": n, "layout": layout, "own": own, "any": pick(here), "ref": ref.get(n)})
   return out
 

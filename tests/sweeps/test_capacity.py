@@ -98,6 +98,22 @@ def test_trained_layout_follows_how_the_rule_was_trained(rule, trained_k):
   assert kind == "committed" and k == trained_k
 
 
+def test_trained_sizes_include_extra_sizes(tmp_path):
+  for name, task, train in (
+    ("multi_s0", {"pattern_bits": 64}, {"extra_sizes": [16, 32]}),
+    ("single_s0", {"pattern_bits": 32}, {"extra_sizes": []}),
+  ):
+    os.makedirs(tmp_path / "rules" / name)
+    with open(tmp_path / "rules" / name / "config.json", "w") as f:
+      json.dump({"task": task, "train": train}, f)
+  records = [
+    {"rule": name, "source": os.path.join("rules", name), "n": 32, "k": 1}
+    for name in ("multi_s0", "single_s0")
+  ] + [{"rule": "storkey_cued", "source": "storkey_cued", "n": 32, "k": 1}]
+  sizes = capacity.trained_sizes(records, root=str(tmp_path))
+  assert sizes == {"multi": {16, 32, 64}, "single": {32}}
+
+
 def test_best_per_size_separates_per_size_rules_from_transfer():
   def row(rule, layout, n, median, seeds=1):
     return {
@@ -120,7 +136,9 @@ def test_best_per_size_separates_per_size_rules_from_transfer():
     row("big", "exact", 64, 0),
     row("big", "trained", 64, 23),
   ]
-  table = {(t["n"], t["layout"]): t for t in capacity.best_per_size(rows, {"small": 32, "big": 64})}
+  table = {
+    (t["n"], t["layout"]): t for t in capacity.best_per_size(rows, {"small": {32}, "big": {64}})
+  }
   pick = lambda n, layout, which: (table[(n, layout)][which] or {}).get("rule")
   assert pick(32, "exact", "own") == "small" and pick(32, "exact", "any") == "small"
   # 'small' has no blank-slot layout: its training layout is 'exact', and it competes there too.
