@@ -351,7 +351,7 @@ def trained_sizes(records: list, root: str = ".") -> dict:
       if os.path.exists(path):
         with open(path) as f:
           config = json.load(f)
-        extra = config.get("train", {}).get("extra_sizes") or ()
+        extra = sizes.extra_sizes(config.get("train", {}))
         out[seed_group(r["rule"])] = {config["task"]["pattern_bits"], *extra}
         break
   return out
