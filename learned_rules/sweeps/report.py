@@ -608,6 +608,17 @@ def anatomy_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
   return anatomy.markdown(records, f"{rel}/rule_anatomy.png").split("\n")
 
 
+def serial_position_section(records_dir: str, rel: str, plots_dir: str) -> list[str]:
+  """Recall by storage position (experiments.serial_position), from its records."""
+  from learned_rules.sweeps import serial_position
+
+  records = serial_position.read_records(os.path.join(records_dir, "serial_position.jsonl"))
+  if not records:
+    return []
+  serial_position.plot(records, os.path.join(plots_dir, "serial_position.png"))
+  return serial_position.markdown(records, f"{rel}/serial_position.png").split("\n")
+
+
 def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str:
   """Writes the plots and the markdown report; returns the markdown."""
   plots_dir = plots_dir or records_dir
@@ -692,6 +703,7 @@ def generate(records_dir: str, output: str, plots_dir: str | None = None) -> str
   md += teacher_section(records_dir, rel, plots_dir)
   md += capacity_section(records_dir, rel, plots_dir)
   md += anatomy_section(records_dir, rel, plots_dir)
+  md += serial_position_section(records_dir, rel, plots_dir)
   for topo in ("fully_connected", "sparse", "layered"):
     name = f"recall_vs_load_{topo}.png"
     used = plot_recall_vs_load(evals, os.path.join(plots_dir, name), topo, topo)
