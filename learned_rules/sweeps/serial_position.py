@@ -28,9 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules import evaluation
+from learned_rules.dynamics import run_batch
 from learned_rules.sweeps import anatomy
 from learned_rules.tasks.base import model_inputs
-from learned_rules.dynamics import run_batch
 
 KIND = "serial_position"
 SEED = 20261127  # the evaluation episodes' seed (the same for every rule at a given N, K)
@@ -147,7 +147,7 @@ def plot(records: list, path: str) -> None:
   if not panels:
     return
   fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
-  for ax, (n, k) in zip(axes[0], panels):
+  for ax, (n, k) in zip(axes[0], panels, strict=True):
     for r in sorted((r for r in records if (r["n"], r["k"]) == (n, k)), key=lambda r: r["rule"]):
       ax.plot(np.arange(k), r["accuracy_by_position"], marker=".", label=r["rule"])
     ax.axhline(0.99, color="gray", lw=0.8, ls="--")
