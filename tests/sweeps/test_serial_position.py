@@ -27,7 +27,7 @@ def test_only_the_chosen_position_loses_its_hidden_bits(wrong):
   targets = np.asarray(episode.targets)
   stored = np.asarray(episode.patterns[:, 0, :])
   # Brute force: the storage slot whose pattern equals the target, at every scored recall step.
-  steps = np.flatnonzero(np.asarray(episode.eval_mask))
+  eval_steps = np.flatnonzero(np.asarray(episode.eval_mask))
   slot = {
     t: next(s for s in range(k) if np.all(stored[s] == 2 * targets[t] - 1)) for t in eval_steps
   }
