@@ -7,7 +7,9 @@ recall) tells the two textbook failures apart:
   oldest patterns first and keeps the recent ones, however large N is, so its capacity stops
   near the number of patterns its forgetting time spans;
 - a rule whose crosstalk grows with K (Hebbian, Storkey past capacity) loses every position
-  about alike.
+  about alike;
+- a rule whose writes fade as the episode goes on (a write gain tied to time or to the number of
+  patterns seen) loses the newest patterns, however large N is.
 
 Our design: auto mode, K patterns in K slots (no blank slots), fully connected, the same
 episodes for every rule (one seed per (N, K)). The storage position of each recalled pattern is
@@ -118,7 +120,8 @@ def markdown(records: list, plot_path: str = "") -> str:
     "experiments.serial_position`; K patterns in K slots, fully connected, the same episodes "
     "for every rule at a given N and K). Oldest / middle / newest: the mean over the first, "
     "middle and last third of the positions. A rule that forgets at a fixed rate loses the "
-    "oldest patterns first; one limited by crosstalk loses every position alike.",
+    "oldest patterns first; one limited by crosstalk loses every position alike; one whose "
+    "writes fade as the episode goes on loses the newest.",
     "",
     "| rule | N | K | overall | oldest third | middle third | newest third | first stored |"
     " last stored | episodes | machine |",
@@ -146,10 +149,14 @@ def plot(records: list, path: str) -> None:
   panels = sorted({(r["n"], r["k"]) for r in records})
   if not panels:
     return
+  rules = sorted({r["rule"] for r in records})
+  palette = plt.get_cmap("tab20" if len(rules) > 10 else "tab10")
+  color = {rule: palette(i % palette.N) for i, rule in enumerate(rules)}  # same in every panel
   fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
   for ax, (n, k) in zip(axes[0], panels, strict=True):
     for r in sorted((r for r in records if (r["n"], r["k"]) == (n, k)), key=lambda r: r["rule"]):
-      ax.plot(np.arange(k), r["accuracy_by_position"], marker=".", label=r["rule"])
+      acc = r["accuracy_by_position"]
+      ax.plot(np.arange(k), acc, marker=".", label=r["rule"], color=color[r["rule"]])
     ax.axhline(0.99, color="gray", lw=0.8, ls="--")
     ax.set_title(f"N = {n}, K = {k}")
     ax.set_xlabel("storage position (0 = oldest)")
