@@ -428,7 +428,10 @@ def markdown(
     "K slots (no quiet start, no extra delay); 'trained': on max(K, training k_max) slots, the "
     "blank slots first (a quiet start) or last (a longer delay) as in the rule's training. "
     "Learned rules (committed under results/rules/) run with one set of parameters at every N; "
-    "several seeds show median (min–max).",
+    "several seeds show median (min–max). The plot: K*/N against N, median with the seed range "
+    "as error bars; left the cue-weighted hand-written rules and the learned rules with three or "
+    "more seeds on the 'exact' layout, right the rest; dashed lines the spec's reference "
+    "capacities.",
     "",
   ]
   if plot_path:
@@ -490,41 +493,30 @@ def markdown(
   return "\n".join(lines)
 
 
-def plot(records: list, path: str, threshold: float = 0.99) -> None:
-  """K*/N against N per rule (median, seed range as error bars), with the spec's references."""
-  import matplotlib
-
-  matplotlib.use("Agg")
+def _plot_panel(ax, series: list, ns: list, threshold: float, title: str) -> None:
+  """One K*/N-against-N panel: each (rule, layout) series in its own colour, references dashed."""
   import matplotlib.pyplot as plt
 
   from learned_rules.sweeps import report
 
-  rows = summary(records, threshold)
-  fig, ax = plt.subplots(figsize=(7, 4.8))
-  series = collections.defaultdict(list)
-  for r in rows:
-    series[(r["rule"], r["layout"])].append(r)
-  for index, ((rule, layout), values) in enumerate(sorted(series.items())):
-    values.sort(key=lambda r: r["n"])
-    ns = [r["n"] for r in values]
-    med = [r["median"] / r["n"] for r in values]
-    err = [
-      [(r["median"] - r["min"]) / r["n"] for r in values],
-      [(r["max"] - r["median"]) / r["n"] for r in values],
-    ]
-    style = "-" if layout == "exact" else ":"
+  colours = plt.get_cmap("tab20").colors
+  for index, ((rule, layout), values) in enumerate(series):
+    values = sorted(values, key=lambda r: r["n"])
+    seeds = max(r["seeds"] for r in values)
     ax.errorbar(
-      ns,
-      med,
-      yerr=err,
-      fmt="o" + style,
+      [r["n"] for r in values],
+      [r["median"] / r["n"] for r in values],
+      yerr=[
+        [(r["median"] - r["min"]) / r["n"] for r in values],
+        [(r["max"] - r["median"]) / r["n"] for r in values],
+      ],
+      fmt=("s" if rule in HANDWRITTEN else "o") + ("-" if layout == "exact" else ":"),
       ms=4,
       capsize=3,
-      color=f"C{index % 10}",
-      lw=2 if rule not in HANDWRITTEN else 1,
-      label=f"{rule} ({layout})",
+      color=colours[(2 * index) % 20 if index < 10 else (2 * index + 1) % 20],
+      lw=1.5 if rule in HANDWRITTEN else 2,
+      label=f"{rule} ({layout})" + (f", {seeds} seeds" if seeds > 1 else ""),
     )
-  ns = sorted({r["n"] for r in rows}) or [16, 256]
   for name in ("Hopfield 0.138 N (approx.)", "Hebbian exact N/(4 ln N)", "Storkey N/sqrt(2 ln N)"):
     ax.plot(ns, [report.reference_capacities(n)[name] / n for n in ns], "k--", lw=0.6, alpha=0.6)
     ax.annotate(name, (ns[-1], report.reference_capacities(ns[-1])[name] / ns[-1]), fontsize=6)
@@ -532,8 +524,54 @@ def plot(records: list, path: str, threshold: float = 0.99) -> None:
   ax.set_xticks(ns, [str(n) for n in ns])
   ax.set_xlabel("N neurons (fully connected)")
   ax.set_ylabel(f"K*/N (hidden-bit accuracy >= {threshold})")
+  ax.set_title(title, fontsize=9)
   ax.grid(alpha=0.3)
-  ax.legend(fontsize=6, ncol=2)
+  ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def plot_panels(rows: list) -> tuple[list, list]:
+  """Split summary rows into the plot's two panels, each a sorted list of ((rule, layout), rows).
+
+  Left: cue-weighted hand-written rules and learned rules with three or more seeds on the
+  no-blank layout; right: everything else.
+  """
+  series = collections.defaultdict(list)
+  for r in rows:
+    series[(r["rule"], r["layout"])].append(r)
+
+  def left(key) -> bool:
+    rule, layout = key
+    if rule in HANDWRITTEN:
+      return rule.endswith("_cued")
+    return layout == "exact" and max(r["seeds"] for r in series[key]) >= 3
+
+  items = sorted(series.items())
+  return [i for i in items if left(i[0])], [i for i in items if not left(i[0])]
+
+
+def plot(records: list, path: str, threshold: float = 0.99) -> None:
+  """K*/N against N per rule (median, seed range as error bars), with the spec's references.
+
+  Left: the cue-weighted hand-written rules and every learned rule with three or more seeds on
+  the no-blank layout (the results); right: the rest (single seeds, training layouts, plain rules).
+  """
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  rows = summary(records, threshold)
+  left, right = plot_panels(rows)
+  ns = sorted({r["n"] for r in rows}) or [16, 256]
+  panels = [p for p in (left, right) if p] or [[]]
+  fig, axes = plt.subplots(1, len(panels), figsize=(7.5 * len(panels), 4.8), squeeze=False)
+  titles = (
+    ["cue-weighted hand-written rules; learned rules with >= 3 seeds (no blank slots)", "the rest"]
+    if left and right
+    else ["K* against N"]
+  )
+  for ax, panel, title in zip(axes[0], panels, titles, strict=True):
+    _plot_panel(ax, panel, ns, threshold, title)
   fig.tight_layout()
   os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
   fig.savefig(path, dpi=110)

@@ -191,3 +191,26 @@ def test_load_table_reads_each_rules_own_layout():
   assert "big_s0" in only and "storkey_cued" not in only
   complete = capacity.load_table(records, 64, "exact", (1, 2), complete=True)  # K = 2 not run
   assert "big_s0" not in complete and "storkey_cued" not in complete
+
+
+def test_plot_puts_cued_baselines_and_three_seed_rules_on_the_left(tmp_path):
+  def row(rule, layout, n, seeds=1):
+    return {"rule": rule, "layout": layout, "n": n, "median": 4, "min": 3, "max": 5, "seeds": seeds}
+
+  rows = [
+    row("storkey_cued", "exact", 32),
+    row("storkey", "exact", 32),
+    row("rule_a", "exact", 32, 3),
+    row("rule_a", "trained", 32, 3),
+    row("rule_b", "exact", 32, 1),
+  ]
+  left, right = capacity.plot_panels(rows)
+  assert [k for k, _ in left] == [("rule_a", "exact"), ("storkey_cued", "exact")]
+  assert [k for k, _ in right] == [("rule_a", "trained"), ("rule_b", "exact"), ("storkey", "exact")]
+  records = [
+    {"rule": "storkey_cued", "slots": k, "n": 16, "k": k, "hidden_bit_accuracy": a}
+    for k, a in ((1, 1.0), (2, 0.995), (4, 0.97))
+  ]
+  path = tmp_path / "capacity.png"
+  capacity.plot(records, str(path))
+  assert path.stat().st_size > 1000
