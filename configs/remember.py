@@ -62,6 +62,8 @@ def get_config():
   rule.synapse_init_std = 0.1  # std of the synapse-state sample at episode start
   rule.learn_synapse_init = True  # meta-learn mean and std of that sample
   rule.plastic_synapses = True  # False: "frozen synapses" ablation (memory only in neurons)
+  # Ablation of single synapse-state components: these keep their initial value, e.g. (3,).
+  rule.frozen_synapse_components = ()
   rule.use_embeddings = True  # False: neuron types are indistinguishable
   rule.backward_messages = True  # False: forward messages only
   rule.bilinear = False  # True: w x pre and pre x post terms in the synapse MLP's first layer

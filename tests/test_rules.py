@@ -56,6 +56,41 @@ def test_factored_synapse_layer_equals_unfactored(bilinear):
         )
 
 
+def test_frozen_synapse_components_keep_their_value_on_both_paths():
+  rule = LearnedRule(neuron_state_size=5, synapse_state_size=3, message_size=4, embedding_size=2)
+  frozen = LearnedRule(
+    neuron_state_size=5,
+    synapse_state_size=3,
+    message_size=4,
+    embedding_size=2,
+    frozen_synapse_components=(1,),
+  )
+  params = rule.init_params(jax.random.PRNGKey(0), 4)
+  topo = topology.fully_connected(4, num_hidden=1)
+  external = external_inputs(jnp.array([[1.0, -1.0, 0.0, 1.0]]), jnp.ones(1), topo)[0]
+  states = []
+  for r in (rule, frozen):
+    network = Network(r, topo)  # the block kernel (synapse_grid) path
+    state = network.init_state(params, jax.random.PRNGKey(2))
+    state = state.replace(neuron_state=jax.random.normal(jax.random.PRNGKey(3), (5, 5)))
+    new_state, _ = network.step(params, state, external)
+    states.append((state.synapse_state, new_state.synapse_state))
+  (before, free), (_, held) = states
+  mask = np.asarray(topo.mask) > 0
+  change = np.abs(np.asarray(free - before))[mask]
+  assert (change > 1e-4).mean(axis=0).min() > 0.5  # every component moves without the ablation
+  np.testing.assert_array_equal(np.asarray(held)[..., 1], np.asarray(before)[..., 1])
+  np.testing.assert_allclose(np.asarray(held)[..., [0, 2]], np.asarray(free)[..., [0, 2]])
+  # The per-synapse path drops the same component's update.
+  w, h = before[1, 0], jax.random.normal(jax.random.PRNGKey(4), (5,))
+  e = jnp.zeros(2)
+  out_free = rule.synapse_step(params, w, h, -h, e, e)[0]
+  out_held = frozen.synapse_step(params, w, h, -h, e, e)[0]
+  assert float(out_held[1]) == float(w[1]) and float(out_free[1]) != float(w[1])
+  with pytest.raises(ValueError, match="frozen_synapse_components"):
+    LearnedRule(synapse_state_size=3, frozen_synapse_components=(3,))
+
+
 def test_bilinear_terms_are_extra_and_matter():
   """With its four bilinear kernels zeroed the bilinear rule is the plain rule; with them it is
   not, and its update then depends on w * pre and pre * post products."""

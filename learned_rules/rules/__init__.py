@@ -51,6 +51,7 @@ def _learned(config, context: Context, plastic_synapses: bool) -> LearnedRule:
     synapse_init_std=config.synapse_init_std,
     learn_synapse_init=config.learn_synapse_init,
     plastic_synapses=plastic_synapses,
+    frozen_synapse_components=tuple(config.get("frozen_synapse_components", ())),
     use_embeddings=config.use_embeddings,
     backward_messages=config.backward_messages,
     input_size=context.input_channels,

@@ -67,6 +67,7 @@ class LearnedRule(Rule):
     synapse_init_std: float = 0.1,
     learn_synapse_init: bool = True,
     plastic_synapses: bool = True,
+    frozen_synapse_components: tuple = (),
     use_embeddings: bool = True,
     backward_messages: bool = True,
     input_size: int = 2,
@@ -86,6 +87,15 @@ class LearnedRule(Rule):
     self.synapse_init_std = synapse_init_std
     self.learn_synapse_init = learn_synapse_init
     self.plastic_synapses = plastic_synapses  # False: the "frozen synapses" ablation
+    frozen = tuple(int(i) for i in frozen_synapse_components)
+    if any(not 0 <= i < synapse_state_size for i in frozen):
+      raise ValueError(
+        f"frozen_synapse_components={frozen}: each must be a synapse-state component, "
+        f"0..{synapse_state_size - 1}."
+      )
+    # Ablation: these components keep their initial value (their update is dropped).
+    self.frozen_synapse_components = frozen
+    self._keep = np.isin(np.arange(synapse_state_size), frozen)
     self.use_embeddings = use_embeddings
     self.backward_messages = backward_messages
     self.input_size = input_size  # external input channels per neuron (the task's)
@@ -183,9 +193,14 @@ class LearnedRule(Rule):
     d_w, d_m = self.synapse_state_size, self.message_size
     increment, forward, backward = out[:d_w], out[d_w : d_w + d_m], out[d_w + d_m :]
     new_w = w + self.synapse_update_scale * jnp.tanh(increment) if self.plastic_synapses else w
+    new_w = self._frozen(w, new_w)
     if not self.backward_messages:
       backward = jnp.zeros_like(backward)
     return new_w, forward, backward
+
+  def _frozen(self, w, new_w):
+    """new_w with the frozen components (the ablation) put back to their values in w."""
+    return jnp.where(self._keep, w, new_w) if self._keep.any() else new_w
 
   def synapse_core(self, params, w, a_pre, a_post):
     return self._synapse_output(params, w, self._first_layer(params, w, a_pre, a_post))
@@ -235,6 +250,7 @@ class LearnedRule(Rule):
     zf, zb, new_w = _grid_kernel(
       self.activation, self.synapse_update_scale if self.plastic_synapses else None, mask
     )(w, a_pre, a_post, k_w, k_inc, b_inc)
+    new_w = self._frozen(w, new_w)
     count_f = np.full(posts, pres, np.float32) if mask is None else mask.sum(axis=1)
     count_b = np.full(pres, posts, np.float32) if mask is None else mask.sum(axis=0)
     forward = zf @ kernel[:, d_w : d_w + d_m] + count_f[:, None] * bias[d_w : d_w + d_m]

@@ -19,6 +19,7 @@ Records (results/rule_anatomy.jsonl): kind 'anatomy_update' (one per rule) and
 'anatomy_probe' (one per rule and load); `markdown` and `plot` read them back.
 """
 
+import ast
 import json
 import os
 import platform
@@ -38,14 +39,51 @@ UPDATE, PROBE = "anatomy_update", "anatomy_probe"
 GROUPS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (x_post, x_pre)
 
 
-def rule_setup(rule: str, n: int, k: int):
-  """(label, config, model, params) of a hand-written rule name or a committed rule directory."""
-  if os.sep in rule or os.path.isdir(rule):
+def parse_rule(rule: str) -> tuple[str, dict]:
+  """'results/rules/x@rule.frozen_synapse_components=3;rule.hand_eta=0.1' -> (directory,
+  {config key: value}): a committed rule run with overrides (an ablation). Values are Python
+  literals (a single value for a tuple field means a 1-tuple); keys must exist in the rule's
+  config."""
+  path, _, rest = rule.partition("@")
+  overrides = {}
+  for item in filter(None, rest.split(";")):
+    key, sep, value = item.partition("=")
+    if not sep:
+      raise ConfigError(f"{rule!r}: override {item!r} is not key=value.")
     try:
-      config = committed_rule.get_config(rule)
+      overrides[key.strip()] = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+      raise ConfigError(f"{rule!r}: {value!r} is not a Python literal.") from None
+  return path, overrides
+
+
+def rule_setup(rule: str, n: int, k: int):
+  """(label, config, model, params) of a hand-written rule name or a committed rule directory,
+  the latter with optional '@key=value;...' overrides (parse_rule; the label keeps them)."""
+  rule_dir, overrides = parse_rule(rule)
+  if os.sep in rule_dir or os.path.isdir(rule_dir):
+    try:
+      config = committed_rule.get_config(rule_dir)
     except ValueError as error:
       raise ConfigError(str(error)) from None
-    label = os.path.basename(os.path.normpath(rule))
+    label = os.path.basename(os.path.normpath(rule_dir))
+    for key, value in overrides.items():
+      *parents, leaf = key.split(".")
+      node = config
+      for part in parents:
+        node = node[part] if part in node else None
+        if node is None:
+          break
+      if node is None or leaf not in node:
+        raise ConfigError(f"{rule!r}: {key!r} is not a key of the rule's config.")
+      with config.unlocked():
+        if isinstance(node[leaf], tuple):  # '=3' is (3,): a comma would split the --rules list
+          value = tuple(value) if isinstance(value, list | tuple) else (value,)
+        node[leaf] = value
+    if overrides:
+      label += "@" + ";".join(f"{key.split('.')[-1]}={value}" for key, value in overrides.items())
+  elif overrides:
+    raise ConfigError(f"{rule!r}: overrides ('@...') apply to a committed rule directory only.")
   else:
     config, label = remember.get_config(), rule
     with config.unlocked():

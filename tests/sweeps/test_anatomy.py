@@ -3,11 +3,13 @@
 one step late (lag 1); and the records round-trip into the RESULTS.md section."""
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from learned_rules.sweeps import anatomy
+from tests.conftest import ROOT
 
 
 def test_one_pattern_into_fresh_weights_is_the_closed_form(tmp_path):
@@ -60,3 +62,23 @@ def test_table_columns_follow_the_header_after_a_round_trip_through_the_file(tmp
   text = anatomy.markdown(anatomy.read_records(str(path)))
   assert "| r | 8 | 2 | 0 | w[0] | +1.0000 ± 0.0000 | +2.0000 ± 0.0000 | +3.0000 ± 0.0000 |" in text
   assert "(−,−) | (−,+) | (+,−) | (+,+)" in text
+
+
+def test_committed_rule_overrides_reach_the_rule_and_bad_ones_say_why():
+  from learned_rules.common.errors import ConfigError
+
+  rule = os.path.join(ROOT, "results", "rules", "default_s0")
+  label, config, _, model, _ = anatomy.rule_setup(rule + "@rule.frozen_synapse_components=2", 8, 2)
+  assert label == "default_s0@frozen_synapse_components=2"
+  assert tuple(config.rule.frozen_synapse_components) == (2,)
+  assert model.rule.frozen_synapse_components == (2,)
+  assert anatomy.parse_rule("a/b@rule.hand_eta=0.5;rule.x=(1, 2)") == (
+    "a/b",
+    {"rule.hand_eta": 0.5, "rule.x": (1, 2)},
+  )
+  with pytest.raises(ConfigError, match="not a key"):
+    anatomy.rule_setup(rule + "@rule.no_such_key=1", 8, 2)
+  with pytest.raises(ConfigError, match="key=value"):
+    anatomy.parse_rule("a/b@rule.hand_eta")
+  with pytest.raises(ConfigError, match="committed rule directory only"):
+    anatomy.rule_setup("hebbian@rule.hand_eta=1.0", 8, 2)
