@@ -11,6 +11,8 @@ Replaces the records of the rules it measures in --records. The logic is
 
 from absl import app, flags
 
+from experiments.cli import USAGE_EXIT_CODE, fail
+from learned_rules.common.errors import ConfigError
 from learned_rules.sweeps import anatomy
 
 FLAGS = flags.FLAGS
@@ -25,15 +27,18 @@ flags.DEFINE_string("machine", "", "Machine description in the records ('' = det
 
 def main(argv):
   del argv
-  records = anatomy.run(
-    FLAGS.rules,
-    FLAGS.n,
-    FLAGS.k,
-    [int(k) for k in FLAGS.probe_loads],
-    FLAGS.records,
-    FLAGS.episodes,
-    FLAGS.machine,
-  )
+  try:
+    records = anatomy.run(
+      FLAGS.rules,
+      FLAGS.n,
+      FLAGS.k,
+      [int(k) for k in FLAGS.probe_loads],
+      FLAGS.records,
+      FLAGS.episodes,
+      FLAGS.machine,
+    )
+  except ConfigError as error:
+    fail(str(error), USAGE_EXIT_CODE)
   print(anatomy.markdown(records))
 
 

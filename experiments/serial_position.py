@@ -11,6 +11,8 @@ first (a rule that forgets at a fixed rate) or every position alike (crosstalk).
 
 from absl import app, flags
 
+from experiments.cli import USAGE_EXIT_CODE, fail
+from learned_rules.common.errors import ConfigError
 from learned_rules.sweeps import serial_position
 
 FLAGS = flags.FLAGS
@@ -36,9 +38,12 @@ def parse_points(points) -> list:
 
 def main(argv):
   del argv
-  records = serial_position.run(
-    FLAGS.rules, parse_points(FLAGS.points), FLAGS.records, FLAGS.episodes, FLAGS.machine
-  )
+  try:
+    records = serial_position.run(
+      FLAGS.rules, parse_points(FLAGS.points), FLAGS.records, FLAGS.episodes, FLAGS.machine
+    )
+  except ConfigError as error:
+    fail(str(error), USAGE_EXIT_CODE)
   print(serial_position.markdown(records))
 
 

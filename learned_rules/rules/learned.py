@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from learned_rules.common.errors import ConfigError
 from learned_rules.rules import hand_init
 from learned_rules.rules.base import Rule
 
@@ -76,7 +77,7 @@ class LearnedRule(Rule):
     hand_eta: float = 1.0,
   ):
     if activation not in ACTIVATIONS:
-      raise ValueError(f"activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
+      raise ConfigError(f"rule.activation={activation!r}: expected one of {sorted(ACTIVATIONS)}.")
     self.neuron_state_size = neuron_state_size
     self.synapse_state_size = synapse_state_size
     self.message_size = message_size
@@ -89,9 +90,9 @@ class LearnedRule(Rule):
     self.plastic_synapses = plastic_synapses  # False: the "frozen synapses" ablation
     frozen = tuple(int(i) for i in frozen_synapse_components)
     if any(not 0 <= i < synapse_state_size for i in frozen):
-      raise ValueError(
-        f"frozen_synapse_components={frozen}: each must be a synapse-state component, "
-        f"0..{synapse_state_size - 1}."
+      raise ConfigError(
+        f"rule.frozen_synapse_components={frozen}: each must be a synapse-state component, "
+        f"0..{synapse_state_size - 1} (rule.synapse_state_size={synapse_state_size})."
       )
     # Ablation: these components keep their initial value (their update is dropped).
     self.frozen_synapse_components = frozen

@@ -19,7 +19,6 @@ Records (results/rule_anatomy.jsonl): kind 'anatomy_update' (one per rule) and
 'anatomy_probe' (one per rule and load); `markdown` and `plot` read them back.
 """
 
-import ast
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ import numpy as np
 
 from configs import committed_rule, remember
 from learned_rules import experiment, probes
+from learned_rules.common import overrides
 from learned_rules.common.errors import ConfigError
 from learned_rules.tasks.base import model_inputs
 from learned_rules.train import trainer
@@ -41,48 +41,41 @@ GROUPS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (x_post, x_pre)
 
 def parse_rule(rule: str) -> tuple[str, dict]:
   """'results/rules/x@rule.frozen_synapse_components=3;rule.hand_eta=0.1' -> (directory,
-  {config key: value}): a committed rule run with overrides (an ablation). Values are Python
-  literals (a single value for a tuple field means a 1-tuple); keys must exist in the rule's
-  config."""
+  {config key: value}): a committed rule run with overrides (an ablation), values parsed by
+  `overrides.parse_value`."""
   path, _, rest = rule.partition("@")
-  overrides = {}
+  parsed = {}
   for item in filter(None, rest.split(";")):
     key, sep, value = item.partition("=")
     if not sep:
       raise ConfigError(f"{rule!r}: override {item!r} is not key=value.")
-    try:
-      overrides[key.strip()] = ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError):
-      raise ConfigError(f"{rule!r}: {value!r} is not a Python literal.") from None
-  return path, overrides
+    parsed[key.strip()] = overrides.parse_value(value.strip())
+  return path, parsed
 
 
 def rule_setup(rule: str, n: int, k: int):
   """(label, config, model, params) of a hand-written rule name or a committed rule directory,
-  the latter with optional '@key=value;...' overrides (parse_rule; the label keeps them)."""
-  rule_dir, overrides = parse_rule(rule)
+  the latter with optional '@key=value;...' overrides (parse_rule; the label keeps them). A single
+  value for a tuple key is a 1-tuple ('=3' is (3,)): a comma would split a --rules list."""
+  rule_dir, changes = parse_rule(rule)
   if os.sep in rule_dir or os.path.isdir(rule_dir):
     try:
       config = committed_rule.get_config(rule_dir)
     except ValueError as error:
       raise ConfigError(str(error)) from None
     label = os.path.basename(os.path.normpath(rule_dir))
-    for key, value in overrides.items():
-      *parents, leaf = key.split(".")
-      node = config
-      for part in parents:
-        node = node[part] if part in node else None
-        if node is None:
-          break
-      if node is None or leaf not in node:
-        raise ConfigError(f"{rule!r}: {key!r} is not a key of the rule's config.")
-      with config.unlocked():
-        if isinstance(node[leaf], tuple):  # '=3' is (3,): a comma would split the --rules list
-          value = tuple(value) if isinstance(value, list | tuple) else (value,)
-        node[leaf] = value
-    if overrides:
-      label += "@" + ";".join(f"{key.split('.')[-1]}={value}" for key, value in overrides.items())
-  elif overrides:
+    with config.unlocked():
+      for key, value in changes.items():
+        try:
+          tuple_key = isinstance(overrides.get_key(config, key), tuple)
+        except (KeyError, AttributeError):
+          tuple_key = False  # set_key names the unknown key
+        if tuple_key and not isinstance(value, list | tuple):
+          value = (value,)
+        overrides.set_key(config, key, value, source=f"rule {rule!r}")
+    if changes:
+      label += "@" + ";".join(f"{key.split('.')[-1]}={value}" for key, value in changes.items())
+  elif changes:
     raise ConfigError(f"{rule!r}: overrides ('@...') apply to a committed rule directory only.")
   else:
     config, label = remember.get_config(), rule

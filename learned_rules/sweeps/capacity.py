@@ -495,12 +495,10 @@ def markdown(
 
 def _plot_panel(ax, series: list, ns: list, threshold: float, title: str) -> None:
   """One K*/N-against-N panel: each (rule, layout) series in its own colour, references dashed."""
-  import matplotlib.pyplot as plt
-
   from learned_rules.sweeps import report
 
-  colours = plt.get_cmap("tab20").colors
-  for index, ((rule, layout), values) in enumerate(series):
+  colour = report.colours(key for key, _ in series)
+  for (rule, layout), values in series:
     values = sorted(values, key=lambda r: r["n"])
     seeds = max(r["seeds"] for r in values)
     ax.errorbar(
@@ -513,7 +511,7 @@ def _plot_panel(ax, series: list, ns: list, threshold: float, title: str) -> Non
       fmt=("s" if rule in HANDWRITTEN else "o") + ("-" if layout == "exact" else ":"),
       ms=4,
       capsize=3,
-      color=colours[(2 * index) % 20 if index < 10 else (2 * index + 1) % 20],
+      color=colour[(rule, layout)],
       lw=1.5 if rule in HANDWRITTEN else 2,
       label=f"{rule} ({layout})" + (f", {seeds} seeds" if seeds > 1 else ""),
     )

@@ -27,6 +27,20 @@ RULE_ORDER = ("hebbian", "storkey", "delta", "learned", "frozen", "lstm")
 HANDWRITTEN = ("hebbian", "storkey", "delta")  # with their cued forms: the baselines of a target
 
 
+def colours(names) -> dict:
+  """One matplotlib colour per name, all distinct for up to 20 names (tab10, then tab20 with its
+  dark shades first); the same name keeps its colour in every panel it is drawn in."""
+  import matplotlib.pyplot as plt
+
+  names = list(dict.fromkeys(names))
+  if len(names) <= 10:
+    palette = plt.get_cmap("tab10").colors
+    return {name: palette[i] for i, name in enumerate(names)}
+  palette = plt.get_cmap("tab20").colors
+  order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+  return {name: palette[order[i % 20]] for i, name in enumerate(names)}
+
+
 def reference_capacities(n: float) -> dict:
   """Section 5 of the spec: capacity K as a function of N (random unbiased ±1 patterns)."""
   return {

@@ -149,9 +149,9 @@ def plot(records: list, path: str) -> None:
   panels = sorted({(r["n"], r["k"]) for r in records})
   if not panels:
     return
-  rules = sorted({r["rule"] for r in records})
-  palette = plt.get_cmap("tab20" if len(rules) > 10 else "tab10")
-  color = {rule: palette(i % palette.N) for i, rule in enumerate(rules)}  # same in every panel
+  from learned_rules.sweeps import report
+
+  color = report.colours(sorted({r["rule"] for r in records}))  # the same in every panel
   fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
   for ax, (n, k) in zip(axes[0], panels, strict=True):
     for r in sorted((r for r in records if (r["n"], r["k"]) == (n, k)), key=lambda r: r["rule"]):

@@ -213,4 +213,8 @@ def test_plot_puts_cued_baselines_and_three_seed_rules_on_the_left(tmp_path):
   ]
   path = tmp_path / "capacity.png"
   capacity.plot(records, str(path))
+  from learned_rules.sweeps import report
+
+  for count in (3, 15, 20):  # distinct up to 20 series
+    assert len(set(report.colours(range(count)).values())) == count
   assert path.stat().st_size > 1000
