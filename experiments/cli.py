@@ -15,10 +15,22 @@ def fail(message: str, code: int = 1):
   sys.exit(code)
 
 
-def flags_parser(example: str):
+def user_mistake(error: BaseException, config=None) -> tuple[str, int] | None:
+  """(one-line message, exit code) for a mistake the user can fix; None for a bug."""
+  if isinstance(error, errors.ConfigError):
+    return f"bad config: {error}", USAGE_EXIT_CODE
+  if isinstance(error, errors.UserError):
+    return str(error), 1
+  if errors.is_out_of_memory(error):
+    return errors.out_of_memory(error, config), 1
+  return None
+
+
+def flags_parser(example: str, required: bool = True):
   """An `app.run(..., flags_parser=)` that turns every flag mistake into one `error:` line.
 
-  `example`: a config file to suggest when `--config` is missing.
+  `example`: a config file to suggest when `--config` is missing; `required=False` lets a run
+  without `--config` through (an entry point with another job, e.g. `--report`).
   """
 
   def parse(argv):
@@ -26,7 +38,8 @@ def flags_parser(example: str):
       args = flags.FLAGS(argv)
     except Exception as error:  # noqa: BLE001 - config_flags lets through whatever a file raises
       fail(errors.flag_error(argv, error, example=example), USAGE_EXIT_CODE)
-    if not isinstance(flags.FLAGS.config, ml_collections.ConfigDict):  # the file did not load
+    given = any(arg.startswith(("--config=", "-config=")) or arg == "--config" for arg in argv)
+    if (required or given) and not isinstance(flags.FLAGS.config, ml_collections.ConfigDict):
       fail(errors.flag_error(argv, None, example=example), USAGE_EXIT_CODE)
     return args
 

@@ -69,8 +69,7 @@ def main(argv):
   try:
     distributed.initialize(config.get("distributed"))  # multi-host: before jax starts a device
     system = systems.load(config.system)
-    system.validate(config)
-    logging.info("workdir: %s", workdir)
+    logging.info("workdir: %s", workdir)  # train_and_evaluate validates before it writes
     report = system.train_and_evaluate(config, workdir, **TRAIN_OPTIONS)
   except Exception as error:
     if isinstance(error, errors.ConfigError):
