@@ -4,12 +4,13 @@ r"""Engine benchmark: the machine's matmul and tanh limits beside the engine, an
   python -m experiments.bench --sizes=16 --repeats=1 --memory_size=0 --layout_size=0 \
     --kernel_sizes= --json=/tmp/bench.json
 
-Per topology and N: FLOPs per synapse update (XLA's cost analysis), forward and meta-step times,
-the fraction of the matmul (and matmul-plus-tanh) limit measured in the same process; then
-meta-step memory against episode length for several train.remat_every policies; sparse and
+Per topology and N: FLOPs per synapse update (XLA's cost analysis of one step on the reference
+kernel, the same count whichever kernel runs), forward and meta-step times, synapse updates per
+second and the fraction of the matmul (and matmul-plus-tanh) limit measured in the same process;
+then meta-step memory against episode length for several train.remat_every policies; sparse and
 layered forward stored per synapse against the dense masked grid (--layout_size); the fully
-connected synapse kernel before and after issue 12 (--kernel_sizes). The logic and the
-definitions are in learned_rules/bench.py.
+connected synapse kernel, the reference kernel against the row-chunked block kernel
+(--kernel_sizes). The logic and the definitions are in learned_rules/bench.py.
 """
 
 from absl import app, flags

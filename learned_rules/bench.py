@@ -8,24 +8,31 @@ and the fractions stay comparable. Reported per topology and N (numbers of neuro
   matmul as small as one step at N = 16 is dominated by call overhead and is no limit), and
   G-elements/s of tanh in 64 passes over a cached 2^16 vector (one pass over a vector too large
   for the cache measures memory: on this CPU 2^22 elements ran at 40% of 2^20's rate);
-- the engine's FLOPs and transcendentals per synapse update, from XLA's cost analysis of one
-  compiled step (XLA counts a while loop's body once, so a whole episode's count would be off
-  by T); a meta-step does one forward, then per step a recomputed forward and a backward, so its
-  FLOPs are forward + gradient-of-one-step (+ one more forward for remat_every > 1);
-- times (medians over repeats after compilation), engine FLOP/s and the fraction of the matmul
-  limit, and of the matmul-plus-tanh limit (a synapse update's FLOPs at the matmul rate plus its
-  transcendentals at the tanh rate); XLA's memory estimate of the compiled programs;
+- the work of a synapse update: FLOPs and transcendentals per synapse update from XLA's cost
+  analysis of one online step compiled, for counting only, with the reference kernel
+  (COST_KERNEL: the per-synapse vmap of `synapse_core`, a step without any loop) in the engine's
+  own layout; the neuron-side work of the step is included, spread over the synapse updates.
+  XLA counts a loop's body once, so neither a whole episode (a scan over T) nor a kernel that
+  loops over chunks of synapses (the row-chunked block kernel) can be counted directly; counting
+  the reference step gives every kernel the same work per update, so its fraction depends on
+  its time alone. A meta-step does one forward, then per step a recomputed forward and a
+  backward, so its FLOPs are forward + gradient-of-one-step (+ one more forward for
+  remat_every > 1);
+- times (medians over repeats after compilation), synapse updates per second (batch x T x
+  synapses per forward or meta-step, over its time), engine FLOP/s and the fraction of the
+  matmul limit, and of the matmul-plus-tanh limit (a synapse update's FLOPs at the matmul rate
+  plus its transcendentals at the tanh rate); XLA's memory estimate of the compiled programs;
 - meta-step memory against episode length at one N for several `train.remat_every` policies,
   and each policy's meta-step time over the every-step policy's (same-repeat ratios).
 
 - synapse layouts: at one N, the forward of sparse and layered nets stored per synapse
-  (`topology.layout`, the default 'auto') against today's dense masked grid with the per-synapse
+  (`topology.layout`, the default 'auto') against the dense masked grid with the per-synapse
   vmap kernel and against the dense grid with the rule's block kernel; same-repeat ratios;
-- the synapse kernel: fully connected forward and meta-step with the per-synapse vmap of
-  `synapse_core` (the engine before issue 12's kernel, `Network(kernel="vmap")`) against the
-  learned rule's block kernel (`synapse_grid`); the block kernel does fewer FLOPs per synapse
-  update, so beside XLA's fraction it reports the fraction at the vmap kernel's FLOP count
-  (`ref_frac`: the reference work per second over the matmul rate).
+- the synapse kernel: fully connected forward and meta-step with the reference kernel (the
+  per-synapse vmap of `synapse_core`, `Network(kernel="vmap")`) against the learned rule's
+  row-chunked block kernel (`synapse_grid`), each with its synapse updates per second and its
+  fraction of the matmul limit at the same work per update (the block kernel does less
+  arithmetic for the same update: a fraction above the reference's is its saving).
 
 A layered net of N neurons has N/4 input, N/2 hidden and N/4 output neurons; fully connected
 and sparse nets have N visible neurons (at most 1023, see MAX_VISIBLE). The main table runs
@@ -56,6 +63,8 @@ MIN_NEURONS = 16  # sparse wiring needs fan_in (8) < N; layered needs N/4 visibl
 # 1023 visible neurons and the rest hidden (the engine's cost depends on N only).
 MAX_VISIBLE = 1023
 TANH_PASSES = 64  # tanh passes over the limit's vector per timed call
+# The kernel whose compiled step is counted (module docstring): no loop inside a step.
+COST_KERNEL = "vmap"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +207,11 @@ class Limit:
 
 
 class Engine:
-  """One configuration's compiled forward (a batch of episodes) and meta-step, ready to time."""
+  """One configuration's compiled forward (a batch of episodes) and meta-step, ready to time.
+
+  `layout` and `kernel` choose what runs (dynamics.Network); the FLOPs of a step are counted on
+  COST_KERNEL in the same layout whichever kernel runs (module docstring).
+  """
 
   def __init__(
     self,
@@ -212,7 +225,7 @@ class Engine:
     experiment = experiment_lib.build(config)
     network = experiment.model("learned")
     if layout is not None or kernel != "auto":
-      network = Network(network.rule, network.topology, network.aggregation, layout, kernel)
+      network = self._variant(network, layout, kernel)
     task = experiment.task
     self.config = config
     self.num_neurons = network.num_neurons
@@ -245,10 +258,22 @@ class Engine:
     self.step_flops = self.step_transcendentals = None
     self.grad_flops = self.grad_transcendentals = None
     if step_costs:
-      self._measure_step_costs(network, params, episodes)
+      self._measure_step_costs(self._variant(network, layout, COST_KERNEL), params, episodes)
+
+  @staticmethod
+  def _variant(network, layout, kernel):
+    """`network` with another synapse layout (None: the topology's) and kernel."""
+    return Network(
+      network.rule,
+      network.topology,
+      network.aggregation,
+      layout,
+      kernel,
+      neuron_reset_step=network.neuron_reset_step,
+    )
 
   def _measure_step_costs(self, network, params, episodes):
-    """XLA's counts for one online step of the batch, forward and forward+backward."""
+    """XLA's counts for one online step of the batch (forward, forward+backward) of `network`."""
     keys = jax.random.split(jax.random.PRNGKey(3), self.batch)
     states = jax.vmap(network.init_state, (None, 0))(params, keys)
     external = episodes[:, 0]
@@ -326,7 +351,6 @@ def measure_size(topology: str, n: int, options: Options) -> dict:
     "meta_step_over_forward": _median(
       [m / f for m, f in zip(times["meta_step"], times["forward"], strict=True)]
     ),
-    "synapse_updates_per_s": engine.synapse_updates / median["forward"],
     "forward_memory_bytes": engine.forward_memory_bytes,
     "meta_step_memory_bytes": engine.meta_memory_bytes,
   }
@@ -341,6 +365,7 @@ def measure_size(topology: str, n: int, options: Options) -> dict:
     if step_flops is not None:
       limit_s = engine.length * (step_flops / matmul_rate + step_transcendentals / tanh_rate)
     row[f"{name}_flops_per_synapse_update"] = flops_per_update
+    row[f"{name}_synapse_updates_per_s"] = engine.synapse_updates / seconds
     row[f"{name}_transcendentals_per_synapse_update"] = transcendentals
     row[f"{name}_gflops"] = None if achieved is None else achieved / 1e9
     row[f"{name}_fraction_of_matmul"] = _fraction(achieved, matmul_rate)
@@ -434,7 +459,11 @@ def measure_layouts(options: Options) -> list[dict]:
 
 
 def measure_kernels(options: Options) -> list[dict]:
-  """Fully connected forward and meta-step, vmap kernel against block kernel, interleaved."""
+  """Fully connected forward and meta-step, reference kernel against block kernel, interleaved.
+
+  Both kernels' fractions are at the same work per synapse update (the module docstring's
+  count), so they stand in the ratio of their times.
+  """
   rows = []
   for n in options.kernel_sizes:
     config = base_config("fully_connected", n, options, options.k)
@@ -450,32 +479,32 @@ def measure_kernels(options: Options) -> list[dict]:
         times[f"{name}_fwd"].append(engine.time_forward())
         times[f"{name}_meta"].append(engine.time_meta_step())
     matmul_rate = limit.matmul_flops / _median(times["matmul"])
-    old, new = engines["vmap"], engines["grid"]
-    per_step = old.batch * old.num_synapses
+    first = engines["vmap"]
+    per_step = first.batch * first.num_synapses
     row = {
       "num_neurons": n,
-      "num_synapses": old.num_synapses,
-      "episode_steps": old.length,
-      "batch": old.batch,
+      "num_synapses": first.num_synapses,
+      "episode_steps": first.length,
+      "batch": first.batch,
       "matmul_gflops": matmul_rate / 1e9,
-      "reference_flops_per_synapse_update": None
-      if old.step_flops is None
-      else old.step_flops / per_step,
-      "grid_flops_per_synapse_update": None
-      if new.step_flops is None
-      else new.step_flops / per_step,
     }
     for name, engine in engines.items():
       forward_s, meta_s = _median(times[f"{name}_fwd"]), _median(times[f"{name}_meta"])
+      meta_flops, _ = engine.meta_step_costs()
+      row[f"{name}_flops_per_synapse_update"] = (
+        None if engine.step_flops is None else engine.step_flops / per_step
+      )
       row[f"{name}_forward_s"] = forward_s
       row[f"{name}_meta_step_s"] = meta_s
       row[f"{name}_meta_step_over_forward"] = _ratios(times[f"{name}_meta"], times[f"{name}_fwd"])
+      row[f"{name}_forward_synapse_updates_per_s"] = engine.synapse_updates / forward_s
+      row[f"{name}_meta_step_synapse_updates_per_s"] = engine.synapse_updates / meta_s
       row[f"{name}_forward_fraction_of_matmul"] = _fraction(
         None if engine.step_flops is None else engine.step_flops * engine.length / forward_s,
         matmul_rate,
       )
-      row[f"{name}_forward_reference_fraction_of_matmul"] = _fraction(
-        None if old.step_flops is None else old.step_flops * old.length / forward_s, matmul_rate
+      row[f"{name}_meta_step_fraction_of_matmul"] = _fraction(
+        None if meta_flops is None else meta_flops * engine.length / meta_s, matmul_rate
       )
     row["forward_speedup"] = _ratios(times["vmap_fwd"], times["grid_fwd"])
     row["meta_step_speedup"] = _ratios(times["vmap_meta"], times["grid_meta"])
@@ -537,6 +566,10 @@ def _fmt(value, spec: str) -> str:
   return "-" if value is None else format(value, spec)
 
 
+def _mega(value) -> str:
+  return "-" if value is None else f"{value / 1e6:.2f}"
+
+
 def _mib(value) -> str:
   return "-" if value is None else f"{value / 2**20:.1f}"
 
@@ -555,13 +588,14 @@ def format_report(report: dict) -> str:
     f"jax={report['jax_version']} batch={options['batch']} K={options['k']} "
     f"medians of {options['repeats']}",
     "",
-    "Limit beside engine (fraction = engine FLOP/s / matmul FLOP/s; +tanh: time at the "
-    "matmul-plus-tanh limit / measured time)",
+    "Limit beside engine (F/upd: FLOPs per synapse update, counted on the reference kernel; "
+    "Mupd/s: million synapse updates/s; fraction = engine FLOP/s / matmul FLOP/s; +tanh: time "
+    "at the matmul-plus-tanh limit / measured time)",
   ]
   header = (
     "topology", "N", "syn", "T", "mm_GF/s", "tanh_G/s", "F/upd", "tr/upd", "fwd_s", "meta_s",
-    "meta/fwd", "fwd_GF/s", "meta_GF/s", "fwd_frac", "meta_frac", "fwd_frac+t", "meta_frac+t",
-    "fwd_MiB", "meta_MiB",
+    "meta/fwd", "fwd_Mupd/s", "meta_Mupd/s", "fwd_GF/s", "meta_GF/s", "fwd_frac", "meta_frac",
+    "fwd_frac+t", "meta_frac+t", "fwd_MiB", "meta_MiB",
   )  # fmt: skip
   rows = [
     (
@@ -576,6 +610,8 @@ def format_report(report: dict) -> str:
       _fmt(r["forward_s"], ".4f"),
       _fmt(r["meta_step_s"], ".4f"),
       _fmt(r["meta_step_over_forward"], ".2f"),
+      _mega(r["forward_synapse_updates_per_s"]),
+      _mega(r["meta_step_synapse_updates_per_s"]),
       _fmt(r["forward_gflops"], ".2f"),
       _fmt(r["meta_step_gflops"], ".2f"),
       _fmt(r["forward_fraction_of_matmul"], ".3f"),
@@ -612,8 +648,8 @@ def format_report(report: dict) -> str:
   if report.get("layouts"):
     lines += [
       "",
-      "Synapse layouts: forward s (dense_vmap: masked N x N grid, synapse_core vmapped, the engine "
-      "before issue 12; dense_grid: same grid, block kernel; per_synapse: real synapses only)",
+      "Synapse layouts: forward s (dense_vmap: masked N x N grid, synapse_core vmapped, the "
+      "reference kernel; dense_grid: same grid, block kernel; per_synapse: real synapses only)",
     ]
     header = ("topology", "N", "syn", "T", "dense_vmap_s", "dense_grid_s", "per_syn_s",
               "x_vs_vmap", "x_vs_grid")  # fmt: skip
@@ -635,18 +671,19 @@ def format_report(report: dict) -> str:
   if report.get("kernels"):
     lines += [
       "",
-      "Synapse kernel, fully connected (vmap: synapse_core vmapped, the engine before issue 12; "
-      "grid: block kernel; ref_frac: vmap kernel's FLOPs per update at the measured time / matmul)",
+      "Synapse kernel, fully connected (vmap: synapse_core vmapped, the reference kernel; grid: "
+      "row-chunked block kernel; F/upd: FLOPs per synapse update, counted on the reference "
+      "kernel for both; frac: F/upd x synapse updates/s / matmul FLOP/s)",
     ]
-    header = ("N", "T", "mm_GF/s", "F/upd_ref", "F/upd_grid", "fwd_vmap", "fwd_grid", "fwd_x",
-              "meta_vmap", "meta_grid", "meta_x", "m/f_vmap", "m/f_grid", "frac_vmap",
-              "ref_frac_grid", "frac_grid")  # fmt: skip
+    header = ("N", "T", "mm_GF/s", "F/upd", "fwd_vmap", "fwd_grid", "fwd_x", "meta_vmap",
+              "meta_grid", "meta_x", "m/f_vmap", "m/f_grid", "Mupd/s_vmap", "Mupd/s_grid",
+              "frac_vmap", "frac_grid", "meta_Mupd/s_vmap", "meta_Mupd/s_grid", "meta_frac_vmap",
+              "meta_frac_grid")  # fmt: skip
     rows = [
       (
         r["num_neurons"],
         r["episode_steps"],
         _fmt(r["matmul_gflops"], ".1f"),
-        _fmt(r["reference_flops_per_synapse_update"], ".0f"),
         _fmt(r["grid_flops_per_synapse_update"], ".0f"),
         _fmt(r["vmap_forward_s"], ".4f"),
         _fmt(r["grid_forward_s"], ".4f"),
@@ -656,9 +693,14 @@ def format_report(report: dict) -> str:
         _fmt(r["meta_step_speedup"], ".2f"),
         _fmt(r["vmap_meta_step_over_forward"], ".2f"),
         _fmt(r["grid_meta_step_over_forward"], ".2f"),
+        _mega(r["vmap_forward_synapse_updates_per_s"]),
+        _mega(r["grid_forward_synapse_updates_per_s"]),
         _fmt(r["vmap_forward_fraction_of_matmul"], ".3f"),
-        _fmt(r["grid_forward_reference_fraction_of_matmul"], ".3f"),
         _fmt(r["grid_forward_fraction_of_matmul"], ".3f"),
+        _mega(r["vmap_meta_step_synapse_updates_per_s"]),
+        _mega(r["grid_meta_step_synapse_updates_per_s"]),
+        _fmt(r["vmap_meta_step_fraction_of_matmul"], ".3f"),
+        _fmt(r["grid_meta_step_fraction_of_matmul"], ".3f"),
       )
       for r in report["kernels"]
     ]

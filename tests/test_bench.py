@@ -9,6 +9,7 @@ import pytest
 
 from learned_rules import bench
 from learned_rules.common.errors import ConfigError
+from learned_rules.rules import learned
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRACTIONS = (
@@ -66,6 +67,9 @@ def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
     assert row["meta_step_memory_bytes"] > row["forward_memory_bytes"] > 0
     for name in FRACTIONS:
       assert 0 < row[name] <= 1, (row["topology"], name, row[name])
+    updates = row["batch"] * row["episode_steps"] * row["num_synapses"]
+    for name in ("forward", "meta_step"):
+      assert row[f"{name}_synapse_updates_per_s"] == pytest.approx(updates / row[f"{name}_s"])
   # Layouts: sparse and layered forward, three storages, each timed.
   assert [row["topology"] for row in report["layouts"]] == ["sparse", "layered"]
   for row in report["layouts"]:
@@ -74,18 +78,38 @@ def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
       assert row[f"forward_{name}_s"] > 0
     assert row["speedup_vs_dense_vmap"] > 0 and row["speedup_vs_dense_grid"] > 0
   assert "x_vs_vmap" in result.stdout and "fwd_x" in result.stdout
+  assert "Mupd/s_grid" in result.stdout and "fwd_Mupd/s" in result.stdout
   (kernel,) = report["kernels"]
   assert kernel["num_neurons"] == 16 and kernel["forward_speedup"] > 0
-  # The block kernel sums the hidden layer before the message weights: fewer FLOPs per update.
-  assert kernel["grid_flops_per_synapse_update"] < kernel["reference_flops_per_synapse_update"]
+  # Both kernels are counted at the same work per update: fractions in the ratio of the times.
+  assert kernel["grid_flops_per_synapse_update"] == kernel["vmap_flops_per_synapse_update"]
+  updates = kernel["batch"] * kernel["episode_steps"] * kernel["num_synapses"]
   for name in ("vmap", "grid"):
-    assert kernel[f"{name}_meta_step_s"] > 0 and kernel[f"{name}_forward_s"] > 0
+    for step in ("forward", "meta_step"):
+      seconds = kernel[f"{name}_{step}_s"]
+      assert seconds > 0 and kernel[f"{name}_{step}_fraction_of_matmul"] > 0
+      assert kernel[f"{name}_{step}_synapse_updates_per_s"] == pytest.approx(updates / seconds)
   memory = {(r["episode_steps"], r["remat_every"]): r for r in report["memory_vs_length"]}
   assert set(memory) == {(8, 1), (8, 4), (14, 1), (14, 4)}
   assert memory[14, 1]["meta_step_over_every_step"] == 1.0
   assert [g["remat_every"] for g in report["memory_growth"]] == [1, 4]
   for growth in report["memory_growth"]:
     assert growth["memory_ratio"] >= 1.0
+
+
+def test_flops_per_synapse_update_do_not_depend_on_the_kernel(monkeypatch):
+  # Chunks of 4 rows: the block kernel loops over 4 chunks at N = 16, and XLA's cost analysis
+  # of that loop counts its body once.
+  monkeypatch.setattr(learned, "GRID_CHUNK_SYNAPSES", 64)
+  assert learned._chunk_rows(16, 16) == 4
+  config = bench.base_config("fully_connected", 16, bench.Options(batch=2), load=1)
+  reference, chunked = (
+    bench.Engine(config, forward=False, meta_step=False, kernel=kernel)
+    for kernel in ("vmap", "auto")
+  )
+  assert reference.step_flops > 0 and reference.grad_flops > 0
+  for name in ("step_flops", "step_transcendentals", "grad_flops", "grad_transcendentals"):
+    assert getattr(chunked, name) == pytest.approx(getattr(reference, name), rel=1e-3), name
 
 
 def test_bad_options_are_one_error_line():
