@@ -8,17 +8,29 @@ The offsets are those of the authors' PyTorch code (github.com/akandykeller/Topo
 where W is a circular `F.pad` followed by a fixed all-ones or banded `ConvTranspose3d` over
 (time, capsule position, 1) in `tvae/containers/grouper.py`. tests/tvae/test_tvae_topography.py
 rebuilds that pad + transposed-convolution arithmetic in numpy and compares the matrices.
+
+`apply_w` computes W as one matrix product over (time x capsule position), the same matrix for
+every capsule, at HIGHEST precision (GPUs would otherwise round u² to TF32): a dot is a fusion
+boundary for XLA, and its backward is one more dot. The sum of shifted copies it replaces
+(`shifted_sum`, kept for latents too large for a dense matrix) made XLA's CPU backend recompute
+the pooled forward inside every shifted read of the cotangent, so that the backward of L = 13 or
+18 (37, 52 offsets) cost 15 to 30 times the forward.
 """
 
 import dataclasses
+import functools
 import itertools
 import math
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from learned_rules.common.errors import ConfigError
 
 VARIANTS = ("vae", "bubble", "tvae", "tvae_2d")
+# Largest S·cap_dim pooled by a dense matrix ((S·cap_dim)² floats: 16 MiB); beyond, shifted sums.
+DENSE_MAX_UNITS = 2048
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,17 +114,50 @@ def make_topography(
   return Topography(variant, n_caps, (side, side), offsets)
 
 
-def apply_w(topography: Topography, u_squared: jnp.ndarray) -> jnp.ndarray:
-  """W(u²) for u² of shape (..., S, D); returns the same shape."""
+def apply_w(topography: Topography, u_squared: jnp.ndarray, method: str = "auto") -> jnp.ndarray:
+  """W(u²) for u² of shape (..., S, D); returns the same shape.
+
+  method: 'matrix' (one dense product per capsule), 'shifts' (a sum of rolled copies) or 'auto'
+  (the matrix while S·cap_dim <= DENSE_MAX_UNITS). Both pool the same terms.
+  """
   *lead, seq_len, dim = u_squared.shape
   if dim != topography.latent_dim:
     raise ValueError(f"u² has {dim} units, the topography {topography.latent_dim}")
-  grid = u_squared.reshape(*lead, seq_len, topography.n_caps, *topography.cap_shape)
-  time_axis = len(lead)
-  cap_axes = tuple(range(time_axis + 2, grid.ndim))
-  pooled = jnp.zeros_like(grid)
-  for d, *e in topography.offsets:
-    # out[t, c] = in[t + d, c + e] is a roll by -d, -e.
-    shifts = (-d, *(-x for x in e))
-    pooled = pooled + jnp.roll(grid, shifts, axis=(time_axis, *cap_axes))
+  if method == "auto":
+    method = "matrix" if seq_len * topography.cap_dim <= DENSE_MAX_UNITS else "shifts"
+  if method == "matrix":
+    grid = u_squared.reshape(*lead, seq_len, topography.n_caps, topography.cap_dim)
+    matrix = jnp.asarray(neighbourhood_matrix(topography, seq_len))
+    pooled = jnp.einsum("tcsd,...snd->...tnc", matrix, grid, precision=jax.lax.Precision.HIGHEST)
+  elif method == "shifts":
+    grid = u_squared.reshape(*lead, seq_len, topography.n_caps, *topography.cap_shape)
+    time_axis = len(lead)
+    pooled = shifted_sum(topography.offsets, (time_axis, *range(time_axis + 2, grid.ndim)), grid)
+  else:
+    raise ValueError(f"method={method!r}: expected 'auto', 'matrix' or 'shifts'")
   return pooled.reshape(u_squared.shape)
+
+
+@functools.lru_cache(maxsize=32)
+def neighbourhood_matrix(topography: Topography, seq_len: int) -> np.ndarray:
+  """W as an (S, cap_dim, S, cap_dim) count matrix: entry [t, c, s, c'] is the number of offsets
+  (d, e) with s = (t + d) mod S and c' = c + e (mod the capsule shape)."""
+  cap_dim, cap_shape = topography.cap_dim, topography.cap_shape
+  matrix = np.zeros((seq_len, cap_dim, seq_len, cap_dim), np.float32)
+  positions = np.arange(cap_dim).reshape(cap_shape)
+  times, caps = np.meshgrid(np.arange(seq_len), np.arange(cap_dim), indexing="ij")
+  for d, *e in topography.offsets:
+    # source[c] = the position c + e, circular along every capsule axis.
+    source = np.roll(positions, tuple(-x for x in e), axis=tuple(range(len(cap_shape)))).ravel()
+    np.add.at(matrix, (times, caps, (times + d) % seq_len, source[caps]), 1.0)
+  matrix.setflags(write=False)
+  return matrix
+
+
+def shifted_sum(offsets, axes, grid):
+  """Σ over offsets (d, *e) of grid[t + d, c + e], circular along `axes` (time, positions)."""
+  pooled = jnp.zeros_like(grid)
+  for offset in offsets:
+    # out[t, c] = in[t + d, c + e] is a roll by -d, -e.
+    pooled = pooled + jnp.roll(grid, tuple(-x for x in offset), axis=axes)
+  return pooled

@@ -9,6 +9,8 @@ learned_rules.tvae.topography.
 
 import itertools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -100,8 +102,12 @@ REFERENCE_MODELS = {
 }
 
 
+METHODS = ("matrix", "shifts")  # apply_w's two ways of pooling, both held to the reference
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("name", list(REFERENCE_MODELS))
-def test_w_is_the_reference_operator(name):
+def test_w_is_the_reference_operator(name, method):
   reference_model, (variant, window, width) = REFERENCE_MODELS[name]
   grouper, kernel, n_off, seq_len, n_caps, cap_dim = reference_model
   dim = n_caps * cap_dim
@@ -109,9 +115,61 @@ def test_w_is_the_reference_operator(name):
     lambda u2: reference_w(u2, grouper, n_caps, cap_dim, kernel, n_off), seq_len, dim
   )
   topo = topo_lib.make_topography(variant, n_caps, cap_dim, window, width)
-  ours = as_matrix(lambda u2: topo_lib.apply_w(topo, u2), seq_len, dim)
+  ours = as_matrix(lambda u2: topo_lib.apply_w(topo, u2, method), seq_len, dim)
   np.testing.assert_array_equal(ours, reference)
   assert set(np.unique(reference)) <= {0.0, 1.0}  # a 0/1 neighbourhood sum
+
+
+def vjp_as_matrix(topo, method, seq_len, dim):
+  """The gradient map of apply_w (cotangent -> gradient of u²) as a matrix: column k is its
+  value on e_k. For a linear W it must be the reference operator's transpose."""
+  units = seq_len * dim
+  basis = jnp.asarray(np.eye(units, dtype=np.float32).reshape(units, seq_len, dim))
+  _, vjp = jax.vjp(lambda u2: topo_lib.apply_w(topo, u2, method), jnp.zeros_like(basis))
+  return np.asarray(vjp(basis)[0]).reshape(units, units).T
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", list(REFERENCE_MODELS))
+def test_w_gradient_is_the_reference_transpose(name, method):
+  reference_model, (variant, window, width) = REFERENCE_MODELS[name]
+  grouper, kernel, n_off, seq_len, n_caps, cap_dim = reference_model
+  dim = n_caps * cap_dim
+  reference = as_matrix(
+    lambda u2: reference_w(u2, grouper, n_caps, cap_dim, kernel, n_off), seq_len, dim
+  )
+  topo = topo_lib.make_topography(variant, n_caps, cap_dim, window, width)
+  np.testing.assert_array_equal(vjp_as_matrix(topo, method, seq_len, dim), reference.T)
+
+
+@pytest.mark.parametrize(
+  "name", ["MNIST TVAE L=13/36 K=3", "MNIST TVAE L=1/2 K=3", "MNIST BubbleVAE", "2-D TVAE 5x5"]
+)
+def test_w_value_and_gradient_agree_between_methods_at_full_size(name):
+  """At the configs' sizes (18 capsules), inside a nonlinear loss as the model uses W."""
+  _, (variant, window, width) = REFERENCE_MODELS[name]
+  n_caps, cap_dim, seq_len = (1, 324, 1) if variant == "tvae_2d" else (18, 18, 18)
+  topo = topo_lib.make_topography(variant, n_caps, cap_dim, window, width)
+  u = jax.random.normal(jax.random.PRNGKey(0), (3, seq_len, topo.latent_dim))
+  results = {}
+  for method in METHODS:
+    loss = lambda u, m=method: jnp.sum(jnp.log(topo_lib.apply_w(topo, jnp.square(u), m) + 1e-6))
+    results[method] = jax.jit(jax.value_and_grad(loss))(u)
+  (value_m, grad_m), (value_s, grad_s) = results["matrix"], results["shifts"]
+  np.testing.assert_allclose(value_m, value_s, rtol=1e-5)
+  np.testing.assert_allclose(grad_m, grad_s, rtol=1e-5, atol=1e-6)
+
+
+def test_auto_method_picks_the_matrix_up_to_the_size_limit():
+  topo = topo_lib.make_topography("tvae", 2, 4, 3, 3)
+  matrix = topo_lib.neighbourhood_matrix(topo, 6)
+  assert matrix.shape == (6, 4, 6, 4) and matrix.sum() == 6 * 4 * len(topo.offsets)
+  u_squared = np.random.default_rng(0).uniform(size=(2, 6, 8)).astype(np.float32)
+  np.testing.assert_allclose(
+    topo_lib.apply_w(topo, u_squared), topo_lib.apply_w(topo, u_squared, "shifts"), rtol=1e-6
+  )
+  with pytest.raises(ValueError, match="method='conv'"):
+    topo_lib.apply_w(topo, u_squared, "conv")
 
 
 @pytest.mark.parametrize(
@@ -134,8 +192,9 @@ def test_terms_pooled_per_unit_match_the_reference(name, terms):
   # At the spec's size (18 x 18 MNIST, 15 x 15 dSprites capsules) W(1) counts each unit's terms.
   full_caps = 1 if variant == "tvae_2d" else cap_dim
   topo = topo_lib.make_topography(variant, full_caps, cap_dim, window, width)
-  pooled = topo_lib.apply_w(topo, np.ones((seq_len, full_caps * cap_dim), np.float32))
-  np.testing.assert_array_equal(np.asarray(pooled), terms)
+  for method in METHODS:
+    ones = np.ones((seq_len, full_caps * cap_dim), np.float32)
+    np.testing.assert_array_equal(np.asarray(topo_lib.apply_w(topo, ones, method)), terms)
   assert len(topo.offsets) == terms
 
 
@@ -192,22 +251,26 @@ def spec_w(u_squared, variant, n_caps, cap_dim, time_window, cap_window):
     ("tvae_2d", 1, 25, 1, 1, 5),  # torus with 5 x 5 neighbourhood
   ],
 )
-def test_w_matches_the_spec_formula(variant, n_caps, cap_dim, seq_len, time_window, cap_window):
+@pytest.mark.parametrize("method", METHODS)
+def test_w_matches_the_spec_formula(
+  variant, n_caps, cap_dim, seq_len, time_window, cap_window, method
+):
   topo = topo_lib.make_topography(variant, n_caps, cap_dim, time_window, cap_window)
   rng = np.random.default_rng(0)
   u_squared = rng.uniform(size=(2, seq_len, n_caps * cap_dim)).astype(np.float32)
-  got = np.asarray(topo_lib.apply_w(topo, u_squared))
+  got = np.asarray(topo_lib.apply_w(topo, u_squared, method))
   for b in range(2):
     want = spec_w(u_squared[b], variant, n_caps, cap_dim, time_window, cap_window)
     np.testing.assert_allclose(got[b], want, rtol=1e-5)
 
 
-def test_shift_pairs_t_c_with_next_frame_next_position():
+@pytest.mark.parametrize("method", METHODS)
+def test_shift_pairs_t_c_with_next_frame_next_position(method):
   """The unit at (t, c) shares variance with (t+1, c+1), not with (t+1, c-1)."""
   topo = topo_lib.make_topography("tvae", 1, 8, 3, 1)
   u_squared = np.zeros((1, 8, 8), np.float32)
   u_squared[0, 4, 5] = 1.0  # time 4, position 5
-  pooled = np.asarray(topo_lib.apply_w(topo, u_squared))[0]
+  pooled = np.asarray(topo_lib.apply_w(topo, u_squared, method))[0]
   assert pooled[3, 4] == 1.0 and pooled[4, 5] == 1.0 and pooled[5, 6] == 1.0
   assert pooled.sum() == 3.0
 
