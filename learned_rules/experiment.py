@@ -128,11 +128,28 @@ def validate_neuron_reset(config, task) -> None:
     )
 
 
-def validate(config) -> None:
-  """Checks the task, topology, rule, aggregation and eval blocks; ConfigError names the key."""
+def build_topology(config, task) -> topology.Topology:
+  """The network for the task's visible neurons; ConfigError when its structure cannot fit."""
+  try:
+    return topology.build(config.topology, task.num_visible)
+  except MemoryError:  # a dense N x N structure of a huge task (the memory check comes later)
+    size = config.task.get("pattern_bits")
+    key = f"task.pattern_bits={size}" if size is not None else f"task.name={config.task.name!r}"
+    raise ConfigError(
+      f"{key}: a {config.topology.name} network on {task.num_visible} visible neurons does not "
+      "fit in this machine's memory (its connectivity alone); lower it or use a sparser "
+      "topology.name."
+    ) from None
+
+
+def validate(config) -> Experiment:
+  """Checks the task, topology, rule, aggregation and eval blocks; ConfigError names the key.
+
+  Returns the Experiment it built on the way, so a caller that validates needs no second build.
+  """
   tasks.validate(config.task)
   task = tasks.build(config.task)
-  topo = topology.build(config.topology, task.num_visible)
+  topo = build_topology(config, task)
   rules.validate(config.rule)
   if config.aggregation not in AGGREGATIONS:
     raise ConfigError(f"aggregation={config.aggregation!r}: expected one of {AGGREGATIONS}.")
@@ -143,13 +160,12 @@ def validate(config) -> None:
   context = Experiment(task=task, topology=topo, config=config).context()
   for name in (config.rule.name, *config.eval.baselines):
     rules.build(name, config.rule, context)  # a rule may refuse this task or network (ConfigError)
+  return Experiment(task=task, topology=topo, config=config)
 
 
 def build(config) -> Experiment:
-  validate(config)
-  task = tasks.build(config.task)
-  topo = topology.build(config.topology, task.num_visible)
-  return Experiment(task=task, topology=topo, config=config)
+  """The validated Experiment of `config` (validation included: call it once per run)."""
+  return validate(config)
 
 
 def eval_task(config, task: tasks.Task | None = None) -> tasks.Task:

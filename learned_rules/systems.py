@@ -1,8 +1,9 @@
 """Systems `experiments.main` can run, by `config.system`: each a module with two functions.
 
 A system module has `validate(config)` (raises ConfigError naming the key; compiles nothing) and
-`train_and_evaluate(config, workdir, **options) -> dict`. Modules are imported on first use, so a
-TVAE run never imports the rule engine and vice versa.
+`train_and_evaluate(config, workdir, **options) -> dict`, which validates first, before it writes
+anything (so `experiments.main` calls only it: a run is validated once). Modules are imported on
+first use, so a TVAE run never imports the rule engine and vice versa.
 """
 
 import importlib

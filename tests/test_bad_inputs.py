@@ -9,13 +9,14 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from learned_rules.common import errors
-from learned_rules.train import trainer
+from learned_rules.train import trainer, validation
 from tests.conftest import ROOT
 from tests.train.helpers import TINY_FLAGS, subprocess_env, tiny_config
 from tests.train.test_train_checkpointing import save_steps, template_state
@@ -27,9 +28,9 @@ FAKE_OOM = (
   "import jax\n"
   "from absl import app\n"
   "from experiments import main\n"
-  "from learned_rules.train import trainer\n"
+  "from learned_rules.train import trainer, validation\n"
   "def meta_train(config, workdir, **options):\n"
-  "  trainer.prepare_workdir(workdir)\n"
+  "  validation.prepare_workdir(workdir)\n"
   "  open(workdir + '/config.json', 'w').write('{{}}')\n"
   "  open(workdir + '/metrics.jsonl', 'w').write({records!r})\n"
   "  raise jax.errors.JaxRuntimeError(\n"
@@ -44,7 +45,9 @@ class Case:
   flags: tuple = ()  # after the tiny flags
   expect: tuple = ()  # substrings of the error line
   code: int = 2  # exit status: 2 for the command line or config, 1 for other user errors
-  config: str | None = "configs/remember.py"  # --config (None: not passed)
+  config: str | None = "configs/remember.py"  # --config (None: not passed; 'TRUNCATED_RULE': a
+  # copy of a committed rule directory whose meta_params.msgpack is cut in half)
+  tiny: bool = True  # the tiny flags first (a committed rule keeps its own sizes)
   workdir: str = "new"  # 'new' (must stay absent), 'kept' (new, must be kept), 'file', ...
   python: str | None = None  # `python -c` source instead of `-m experiments.main`
 
@@ -58,6 +61,17 @@ CASES = {
   "batch_too_big": Case(("--config.train.batch_size=1000000000",), ("train.batch_size=",)),
   "unknown_rule": Case(("--config.rule.name=oja_v9",), ("rule.name='oja_v9'", "hebbian")),
   "unknown_task": Case(("--config.task.name=juggle",), ("task.name='juggle'", "remember")),
+  # Far beyond any memory (and 2.0**D overflows a float): the network's size says so.
+  "pattern_bits_huge": Case(
+    ("--config.task.pattern_bits=1000000",), ("task.pattern_bits=1000000",)
+  ),
+  "rule_file_truncated": Case(
+    ("--config.eval.num_episodes=8", "--config.eval.batch_size=4"),
+    ("meta_params.msgpack", "is damaged", "copy it again"),
+    code=1,
+    config="TRUNCATED_RULE",
+    tiny=False,
+  ),
   "config_missing": Case(config="configs/no_such.py", expect=("configs/no_such.py", "no such")),
   "config_syntax": Case(config="SYNTAX", expect=("syntax error at line 3",)),
   "no_config_flag": Case(config=None, expect=("--config is required",)),
@@ -104,8 +118,16 @@ def prepare(name: str, case: Case, root) -> tuple[list, str]:
     config = os.path.join(base, "broken.py")
     with open(config, "w") as f:
       f.write("import ml_collections\n\ndef get_config(:\n  return ml_collections.ConfigDict()\n")
+  elif config == "TRUNCATED_RULE":
+    rule = os.path.join(base, "rule")
+    shutil.copytree(os.path.join(ROOT, "results", "rules", "default_lr4e3_s0"), rule)
+    params = os.path.join(rule, "meta_params.msgpack")
+    with open(params, "r+b") as f:
+      f.truncate(os.path.getsize(params) // 2)
+    config = f"configs/committed_rule.py:{rule}"
   args = ([f"--config={config}"] if config else []) + [f"--workdir={workdir}"]
-  return args + (TINY_FLAGS + list(case.flags) if config else []), workdir
+  flags = (TINY_FLAGS if case.tiny else []) + list(case.flags)
+  return args + (flags if config else []), workdir
 
 
 @pytest.fixture(scope="module")
@@ -250,4 +272,4 @@ def test_prepare_workdir_reports_a_failed_write(tmp_path, monkeypatch):
 
   monkeypatch.setattr(os, "open", refuse)
   with pytest.raises(errors.UserError, match="is not writable: Permission denied"):
-    trainer.prepare_workdir(str(tmp_path))
+    validation.prepare_workdir(str(tmp_path))

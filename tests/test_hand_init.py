@@ -11,7 +11,7 @@ from learned_rules import evaluation, experiment
 from learned_rules.common.errors import ConfigError
 from learned_rules.rules import LearnedRule
 from learned_rules.tasks.base import model_inputs
-from learned_rules.train import trainer
+from learned_rules.train import params_io, trainer
 
 
 def layered_config(init="hebbian_features", **task):
@@ -96,8 +96,8 @@ def test_zero_steps_evaluates_the_initial_parameters(tmp_path):
   )
   exp = experiment.build(config)
   model = exp.model("learned")
-  template = trainer.state_template(config, model).params
-  loaded = trainer.load_params(str(tmp_path / trainer.PARAMS_FILE), template)
+  template = params_io.state_template(config, model).params
+  loaded = params_io.load_params(str(tmp_path / params_io.PARAMS_FILE), template)
   key_params, _ = jax.random.split(jax.random.PRNGKey(config.seed))
   for a, b in zip(
     jax.tree.leaves(loaded), jax.tree.leaves(model.init_params(key_params)), strict=True

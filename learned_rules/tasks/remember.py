@@ -112,11 +112,11 @@ def validate(config) -> None:
       "task.balanced_answers=True: only for taught hetero pairs (task.mode='hetero', "
       "task.teaching=True), where the answers are separate from the keys."
     )
-  distinct = 2.0**config.pattern_bits
-  if config.k_max > distinct:
+  # k_max > 2**D, in integers: a float 2.0**D overflows for D > 1023, and D may be that large.
+  if (config.k_max - 1).bit_length() > config.pattern_bits:
     raise ConfigError(
       f"task.k_max={config.k_max}: a task of {config.pattern_bits}-bit patterns holds at most "
-      f"{int(distinct)} distinct patterns; lower task.k_max or raise task.pattern_bits."
+      f"{2**config.pattern_bits} distinct patterns; lower task.k_max or raise task.pattern_bits."
     )
 
 

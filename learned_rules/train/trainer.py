@@ -10,27 +10,25 @@ and models only through `experiment.build(config)`: it never asks which rule it 
 import contextlib
 import dataclasses
 import json
-import numbers
 import os
 import time
 
-import flax.serialization
 import jax
 import numpy as np
 from absl import logging
 
-from learned_rules import evaluation, experiment, probes
+from learned_rules import experiment
 from learned_rules.common import checkpointing, signals, writers
-from learned_rules.common.errors import ConfigError, UserError
-from learned_rules.dynamics import Network
-from learned_rules.train import es, meta, parallel, sizes
+from learned_rules.common.errors import UserError
+from learned_rules.train import es, meta, parallel, params_io, sizes
+from learned_rules.train.report import write_report
 
-EVAL_SEED_OFFSET = 10_000  # evaluation episodes never overlap the training stream's seeds
-ON_NONFINITE = ("stop", "skip")
-MODES = ("train", "eval")
-SCHEDULES = ("cosine", "constant")
+# `validate` is the remember system's interface (learned_rules/systems.py names this module and
+# calls `validate(config)` on it), not an alias: the check lives in validation.py, and
+# train_and_evaluate runs it once per run.
+from learned_rules.train.validation import prepare_workdir, validate
+
 INTERRUPTED_EXIT_CODE = 130  # what experiments.main exits with after a clean Ctrl-C / SIGTERM
-PARAMS_FILE = "meta_params.msgpack"
 
 
 class NonFiniteError(UserError):
@@ -58,253 +56,6 @@ class TrainResult:
     return self.stopped not in ("num_steps", "max_seconds")
 
 
-# --- validation ----------------------------------------------------------------------------------
-def _int_at_least(key, value, low):
-  if not isinstance(value, int) or isinstance(value, bool) or value < low:
-    raise ConfigError(f"{key}={value!r}: must be an integer >= {low}.")
-
-
-def validate_train(train) -> None:
-  """Checks the `train` block (values and this machine's devices); ConfigError names the key."""
-  keys = ("batch_size", "log_every", "checkpoint_every", "checkpoints_to_keep", "remat_every")
-  for key in keys:
-    _int_at_least(f"train.{key}", train[key], 1)
-  # num_steps = 0: no meta-training; in a fresh workdir the initial meta-parameters are saved and
-  # evaluated (the untrained control of any config, or a hand-set start such as
-  # rule.init='hebbian_features'); a workdir with checkpoints evaluates its latest one.
-  for key in ("num_steps", "warmup_steps", "unroll_window"):
-    _int_at_least(f"train.{key}", train[key], 0)
-  for key in ("learning_rate", "grad_clip_norm"):
-    if not train[key] > 0:
-      raise ConfigError(f"train.{key}={train[key]!r}: must be > 0.")
-  meta.curriculum_enabled(train)  # ConfigError for a bad train.curriculum_threshold
-  es.validate(train)  # train.estimator, and the train.es block when it is 'es'
-  if not train.max_seconds >= 0:
-    raise ConfigError(f"train.max_seconds={train.max_seconds!r}: must be >= 0 (0: no cap).")
-  init_file = train.get("init_params_file", "")
-  if init_file and not os.path.isfile(init_file):
-    raise ConfigError(
-      f"train.init_params_file={init_file!r}: no such file (a meta_params.msgpack)."
-    )
-  if init_file and es.estimator(train) == "es":
-    raise ConfigError("train.init_params_file: a warm start is built for estimator='bptt' only.")
-  if train.schedule not in SCHEDULES:
-    raise ConfigError(f"train.schedule={train.schedule!r}: expected one of {SCHEDULES}.")
-  if train.on_nonfinite not in ON_NONFINITE:
-    raise ConfigError(f"train.on_nonfinite={train.on_nonfinite!r}: expected one of {ON_NONFINITE}.")
-  num_devices = train.num_devices
-  if not isinstance(num_devices, int) or (num_devices != -1 and num_devices < 1):
-    raise ConfigError(f"train.num_devices={num_devices!r}: -1 (all) or >= 1.")
-  try:
-    devices = parallel.select_devices(num_devices)
-  except ValueError as error:
-    raise ConfigError(str(error)) from None
-  shards = parallel.num_shards(devices)
-  if train.batch_size % shards:
-    raise ConfigError(
-      f"train.batch_size={train.batch_size}: must be divisible by the {shards} devices "
-      "it is split over (or set train.num_devices)."
-    )
-
-
-def validate(config) -> None:
-  """Every block, before anything compiles or any file is written."""
-  if config.mode not in MODES:
-    raise ConfigError(f"mode={config.mode!r}: expected one of {MODES}.")
-  parallel.initialize_distributed(config.get("distributed"))  # before anything asks for devices
-  experiment.validate(config)
-  validate_train(config.train)
-  sizes.validate(config)
-  check_memory(config, experiment.build(config))
-
-
-def _bytes(n: float) -> str:
-  return f"{n / 2**30:.1f} GiB" if n >= 2**28 else f"{n / 2**20:.0f} MiB"
-
-
-def device_memory_bytes(device) -> int | None:
-  """What one device can hold: an accelerator's limit, or the host's physical memory."""
-  try:
-    stats = device.memory_stats() or {}
-  except Exception:  # noqa: BLE001 - backends without memory stats
-    stats = {}
-  if stats.get("bytes_limit"):
-    return int(stats["bytes_limit"])
-  try:
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-  except (ValueError, OSError, AttributeError):
-    return None
-
-
-def check_memory(config, exp) -> None:
-  """ConfigError when a meta-step cannot fit in memory, before it compiles and fails there.
-
-  A lower bound, not an estimate: the backward pass keeps at least one network state per online
-  step of every episode of a device's shard (4-byte floats). XLA needs more than this.
-  """
-  if config.mode != "train":
-    return
-  devices = parallel.select_devices(config.train.num_devices)
-  per_device = config.train.batch_size // parallel.num_shards(devices)
-  floats = exp.state_floats(config.rule.name)
-  need = 4.0 * per_device * (exp.task.length + 1) * floats
-  have = device_memory_bytes(devices[0])
-  if have is not None and need > have:
-    raise ConfigError(
-      f"train.batch_size={config.train.batch_size}: a meta-step keeps at least {_bytes(need)} "
-      f"per device ({per_device} episodes x {exp.task.length + 1} steps x {floats} state "
-      f"floats), more than the {_bytes(have)} of this {devices[0].platform} device; lower "
-      "train.batch_size (or the network or episode size)."
-    )
-
-
-def prepare_workdir(workdir: str) -> None:
-  """Creates the workdir, or says in one line why it cannot be used."""
-  if os.path.exists(workdir) and not os.path.isdir(workdir):
-    raise UserError(f"workdir {workdir!r} is a file, not a directory; pass another --workdir.")
-  try:
-    os.makedirs(workdir, exist_ok=True)
-  except OSError as error:
-    raise UserError(
-      f"workdir {workdir!r} cannot be created: {error.strerror}; pass another --workdir."
-    ) from None
-  probe = os.path.join(workdir, f".write_test_{os.getpid()}")
-  try:  # writing is the only reliable test: os.access says yes to root on a read-only mount
-    os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
-    os.remove(probe)
-  except OSError as error:
-    raise UserError(
-      f"workdir {workdir!r} is not writable: {error.strerror}; pass another --workdir."
-    ) from None
-
-
-# --- evaluation report ---------------------------------------------------------------------------
-def save_params(path: str, params) -> None:
-  tmp = path + ".tmp"
-  with open(tmp, "wb") as f:
-    f.write(flax.serialization.to_bytes(params))
-  os.replace(tmp, path)
-
-
-def evaluate_all(config, exp, learned_params) -> dict:
-  """The trained model, hand-written baselines and the oracle on the same held-out episodes."""
-  task, k = experiment.eval_layout(config, exp.task)
-  ev = config.eval
-  common = dict(
-    seed=config.seed + EVAL_SEED_OFFSET,
-    num_episodes=ev.num_episodes,
-    batch_size=ev.batch_size,
-    num_patterns=k,
-  )
-  results = {}
-  for name, rule_name, params in [("learned", config.rule.name, learned_params)] + [
-    (b, b, None) for b in ev.baselines
-  ]:
-    model = exp.model(rule_name)
-    if params is None:  # hand-written rules: their parameters are fixed, not trained
-      params = model.init_params(jax.random.PRNGKey(0))
-    results[name] = evaluation.evaluate(
-      model,
-      params,
-      task,
-      num_synapses=exp.synapses(rule_name),
-      num_state_floats=exp.state_floats(rule_name),
-      **common,
-    )
-    if ev.get("probe") and isinstance(model, Network):
-      results[name]["probe"] = probes.memory_location(
-        model, params, task, common["seed"], ev.num_episodes, ev.batch_size, k
-      )
-  for reference in task.references():
-    results[reference] = evaluation.evaluate(None, None, task, reference=reference, **common)
-  return {
-    "task": {
-      **config.task.to_dict(),
-      "eval_k": k,
-      "eval_slots": task.load_range[1],
-      "num_episodes": ev.num_episodes,
-      "topology": config.topology.name,
-      "num_neurons": exp.topology.num_neurons,
-      "num_synapses": exp.topology.num_synapses,
-      "episode_steps": task.length,
-    },
-    "rules": results,
-  }
-
-
-REPORT_COLUMNS = (
-  "hidden_bit_accuracy",
-  "bit_accuracy",
-  "perfect_recall_fraction",
-  "information_bits",
-  "bits_per_synapse",
-)
-
-
-def format_table(report: dict, description: str | None = None) -> str:
-  """The console table of a report; `description` is the task's one-line header."""
-  task = report["task"]
-  description = description or f"{task['name']} K={task['eval_k']}"
-  lines = [
-    f"eval: {description} N={task['num_neurons']} {task['topology']} "
-    f"synapses={task['num_synapses']} episodes={task['num_episodes']}",
-    f"{'rule':<10}" + "".join(f"{c:>24}" for c in REPORT_COLUMNS),
-  ]
-  for name, values in report["rules"].items():
-    cells = [
-      f"{values[c]:>24.4f}" if values[c] is not None else f"{'-':>24}" for c in REPORT_COLUMNS
-    ]
-    lines.append(f"{name:<10}" + "".join(cells))
-  for name, values in report["rules"].items():
-    if "probe" in values:
-      lines.append(probe_line(name, values["probe"]))
-  return "\n".join(lines)
-
-
-def probe_line(name: str, probe: dict) -> str:
-  """'probe learned: in synapses 0.98, in neurons 0.01; lost when reset: input->hidden0 0.40'."""
-  fmt = lambda v: "-" if v is None else f"{v:.2f}"
-  text = (
-    f"probe {name}: information left with neurons reset {fmt(probe['synapse_fraction'])}, "
-    f"with synapses reset {fmt(probe['neuron_fraction'])}"
-  )
-  if probe.get("layers"):
-    text += "; lost when one synapse layer is reset: " + ", ".join(
-      f"{layer['layer']} {fmt(layer['information_lost_fraction'])}" for layer in probe["layers"]
-    )
-  return text
-
-
-def _numbers(values: dict, prefix: str = "") -> dict:
-  """The numbers of a (nested: the probe's) report entry, keys joined by '/'; None dropped."""
-  out = {}
-  for key, value in values.items():
-    if isinstance(value, dict):
-      out |= _numbers(value, f"{prefix}{key}/")
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-      out[f"{prefix}{key}"] = value
-  return out
-
-
-def write_report(config, workdir, exp, params, writer=None, step=0, extra=None) -> dict:
-  """Evaluates, logs to `writer`, writes eval.json (or eval.output) and prints the table.
-
-  `extra`: entries added to the report (where its parameters came from).
-  """
-  report = evaluate_all(config, exp, params) | dict(extra or {})
-  if jax.process_index() == 0:
-    if writer is not None:
-      for rule, values in report["rules"].items():
-        writer.scalars(step, _numbers(values), prefix=f"eval/{rule}/")
-    writers.write_json(os.path.join(workdir, config.eval.output or "eval.json"), report)
-  task, k = experiment.eval_layout(config, exp.task)
-  description = task.describe().replace(f"K={task.load_range[1]}", f"K={k}")
-  if task.load_range[1] != k:
-    description += f" on {task.load_range[1]} slots (blank slots {config.task.blank_slots})"
-  print(format_table(report, description), flush=True)
-  return report
-
-
 def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Checkpointer:
   directory = os.path.join(workdir, "checkpoints")
   if not create and not os.path.isdir(directory):
@@ -312,58 +63,23 @@ def _checkpointer(config, workdir: str, create: bool = True) -> checkpointing.Ch
   return checkpointing.Checkpointer(directory, config.train.checkpoints_to_keep, create)
 
 
-def state_template(config, model):
-  """The state a checkpoint of this config holds: BPTT's TrainState or ES's ESState."""
-  if es.estimator(config.train) == "es":
-    return es.init_state(model, config)
-  return meta.init_train_state(model, meta.make_optimizer(config.train), config.seed)
-
-
-def load_params(path: str, template, key: str = "eval.params_file"):
-  """Meta-parameters saved by `save_params` (meta_params.msgpack), checked against `template`;
-  `key` is the config entry named in errors."""
-  if not os.path.isfile(path):
-    raise UserError(f"{key}={path!r}: no such file (a meta_params.msgpack).")
-  with open(path, "rb") as f:
-    data = f.read()
-  try:
-    params = flax.serialization.from_bytes(template, data)
-  except (ValueError, KeyError, TypeError) as error:
-    raise UserError(
-      f"{key}={path!r} does not fit this config's rule ({error}); use it with the rule "
-      "settings it was trained with (its config.json) and change only task, topology, eval or "
-      "train."
-    ) from None
-  for (where, got), want in zip(
-    jax.tree_util.tree_flatten_with_path(params)[0], jax.tree.leaves(template), strict=True
-  ):
-    if np.shape(got) != np.shape(want):
-      raise UserError(
-        f"{key}={path!r}: {jax.tree_util.keystr(where)} has shape "
-        f"{list(np.shape(got))}, this config's rule needs {list(np.shape(want))}; use it with "
-        "the rule settings it was trained with and change only task, topology, eval or train."
-      )
-  return params
-
-
-def evaluate_params_file(config, workdir: str) -> dict:
+def evaluate_params_file(config, workdir: str, exp: experiment.Experiment) -> dict:
   """mode='eval' with eval.params_file: saved meta-parameters on the config's task settings."""
-  exp = experiment.build(config)
   network = exp.model(config.rule.name)
   template = network.init_params(jax.random.PRNGKey(config.seed))
-  params = load_params(config.eval.params_file, template)
+  params = params_io.load_params(config.eval.params_file, template)
   os.makedirs(workdir, exist_ok=True)
   logging.info("evaluating the meta-parameters of %s", config.eval.params_file)
   return write_report(config, workdir, exp, params, extra={"params_file": config.eval.params_file})
 
 
-def evaluate_checkpoint(config, workdir: str) -> dict:
+def evaluate_checkpoint(config, workdir: str, exp: experiment.Experiment | None = None) -> dict:
   """mode='eval': the latest checkpoint's meta-parameters on the config's task settings."""
+  exp = exp or experiment.build(config)
   if config.eval.get("params_file"):
-    return evaluate_params_file(config, workdir)
-  exp = experiment.build(config)
+    return evaluate_params_file(config, workdir, exp)
   network = exp.model(config.rule.name)
-  template = state_template(config, network)
+  template = params_io.state_template(config, network)
   with contextlib.closing(_checkpointer(config, workdir, create=False)) as checkpointer:
     state, step = checkpointer.restore_latest(template, check_only="params")
   if state is None:
@@ -427,7 +143,9 @@ class _Run:
         self.model, optimizer, self.config.seed, meta.initial_curriculum(self.exp.task, train)
       )
       if train.get("init_params_file"):  # a warm start (a checkpoint, when there is one, wins)
-        params = load_params(train.init_params_file, self.template.params, "train.init_params_file")
+        params = params_io.load_params(
+          train.init_params_file, self.template.params, "train.init_params_file"
+        )
         self.template = self.template.replace(params=params, opt_state=optimizer.init(params))
         logging.info("meta-parameters start from %s", train.init_params_file)
     self.checkpointer = stack.enter_context(
@@ -484,8 +202,12 @@ class _Run:
     )
 
 
-def meta_train(config, workdir: str, *, debug: DebugHooks | None = None) -> TrainResult:
+def meta_train(
+  config, workdir: str, *, exp: experiment.Experiment | None = None, debug: DebugHooks | None = None
+) -> TrainResult:
   """Meta-trains `config.rule.name` in `workdir`, resuming from its checkpoints.
+
+  `exp`: the run's Experiment when the caller has validated and built it (else built here).
 
   Stops at train.num_steps, after train.max_seconds of training (0: no cap; summed over resumed
   parts), or on SIGINT / SIGTERM (a checkpoint is saved first). Writes meta_params.msgpack when
@@ -493,7 +215,7 @@ def meta_train(config, workdir: str, *, debug: DebugHooks | None = None) -> Trai
   """
   debug = debug or DebugHooks()
   train = config.train
-  exp = experiment.build(config)
+  exp = exp or experiment.build(config)
   prepare_workdir(workdir)
   with _Run(config, workdir, exp, debug) as run:
     host_state, start_step, wall_before = run.restore()
@@ -551,7 +273,7 @@ def meta_train(config, workdir: str, *, debug: DebugHooks | None = None) -> Trai
     final = parallel.unreplicate(state)
     wall_s = elapsed()
     if not stopped.startswith("SIG") and run.is_chief:
-      save_params(os.path.join(workdir, PARAMS_FILE), final.params)
+      params_io.save_params(os.path.join(workdir, params_io.PARAMS_FILE), final.params)
       run.writer.scalars(step, {"train_seconds": wall_s}, prefix="time/")
   return TrainResult(final.params, step, stopped, wall_s, read_history(workdir))
 
@@ -562,14 +284,13 @@ def train_and_evaluate(config, workdir: str, *, debug: DebugHooks | None = None)
   Returns the evaluation report, or {'interrupted': signal name, 'step': n} when SIGINT or
   SIGTERM stopped it after saving a checkpoint.
   """
-  validate(config)
+  exp = validate(config)  # the one validation and build of the run
   parallel.initialize_distributed(config.distributed)
   if config.mode == "eval":
-    return evaluate_checkpoint(config, workdir)
-  result = meta_train(config, workdir, debug=debug)
+    return evaluate_checkpoint(config, workdir, exp)
+  result = meta_train(config, workdir, exp=exp, debug=debug)
   if result.interrupted:
     return {"interrupted": result.stopped, "step": result.steps_done}
-  exp = experiment.build(config)
   with contextlib.ExitStack() as stack:
     writer = None
     if jax.process_index() == 0:

@@ -13,7 +13,7 @@ from jax.flatten_util import ravel_pytree
 
 from learned_rules import experiment
 from learned_rules.common.errors import ConfigError
-from learned_rules.train import es, meta, trainer
+from learned_rules.train import es, meta, params_io, trainer, validation
 from tests.train.helpers import ROOT, subprocess_env, tiny_config
 
 
@@ -48,7 +48,7 @@ def test_a_few_generations_lower_the_heldout_loss_and_log_finite_fitness(tmp_pat
   exp = experiment.build(config)
   model = exp.model("learned")
   initial = es.init_state(model, config).params
-  trained = flax.serialization.from_bytes(initial, (tmp_path / trainer.PARAMS_FILE).read_bytes())
+  trained = flax.serialization.from_bytes(initial, (tmp_path / params_io.PARAMS_FILE).read_bytes())
   pairs = zip(jax.tree.leaves(initial), jax.tree.leaves(trained), strict=True)
   changed = [not np.array_equal(a, b) for a, b in pairs]
   assert all(changed)  # every leaf moved: the search distribution's mean is what is saved
@@ -124,8 +124,8 @@ def test_stopped_then_resumed_equals_an_uninterrupted_run(tmp_path):
   assert first.steps_done == 3
   second = trainer.meta_train(es_config(num_steps=6, checkpoint_every=2), resumed_dir)
   assert second.steps_done == 6 and reference.steps_done == 6
-  a = (tmp_path / "a" / trainer.PARAMS_FILE).read_bytes()
-  b = (tmp_path / "b" / trainer.PARAMS_FILE).read_bytes()
+  a = (tmp_path / "a" / params_io.PARAMS_FILE).read_bytes()
+  b = (tmp_path / "b" / params_io.PARAMS_FILE).read_bytes()
   assert a == b
   assert [h["loss"] for h in reference.history] == [h["loss"] for h in second.history]
   assert [h["step"] for h in second.history] == [1, 2, 3, 4, 5, 6]
@@ -176,4 +176,4 @@ def test_bad_es_settings_are_config_errors(key, value, match):
     block, _, name = key.rpartition(".")
     (config.train[block] if block else config.train)[name] = value
   with pytest.raises(ConfigError, match=match):
-    trainer.validate_train(config.train)
+    validation.validate_train(config.train)

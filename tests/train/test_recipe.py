@@ -7,7 +7,7 @@ import pytest
 
 from learned_rules import experiment as experiment_lib
 from learned_rules.common.errors import ConfigError
-from learned_rules.train import meta, sizes, trainer
+from learned_rules.train import meta, sizes, trainer, validation
 from tests.train.helpers import tiny_config as tiny_train_config
 
 
@@ -43,7 +43,7 @@ def test_bad_loss_steps_and_threshold_are_config_errors(tiny_config):
     experiment_lib.build(tiny_config)
   config = tiny_train_config(curriculum_threshold=1.5)
   with pytest.raises(ConfigError, match="train.curriculum_threshold"):
-    trainer.validate_train(config.train)
+    validation.validate_train(config.train)
 
 
 def test_curriculum_step_rises_once_the_running_accuracy_passes():

@@ -7,14 +7,14 @@ import pytest
 
 from learned_rules import experiment
 from learned_rules.common.errors import ConfigError
-from learned_rules.train import trainer
+from learned_rules.train import params_io, trainer, validation
 from tests.train.helpers import tiny_config
 
 
 def saved_params(config, workdir):
   model = experiment.build(config).model("learned")
-  template = trainer.state_template(config, model).params
-  return trainer.load_params(str(workdir / trainer.PARAMS_FILE), template)
+  template = params_io.state_template(config, model).params
+  return params_io.load_params(str(workdir / params_io.PARAMS_FILE), template)
 
 
 def assert_same(a, b):
@@ -28,7 +28,7 @@ def test_warm_start_begins_from_the_file_and_then_trains(tmp_path):
   start = saved_params(source, tmp_path / "source")
 
   # Another seed, 0 steps: the saved meta-parameters are exactly the file's.
-  warm = tiny_config(num_steps=0, init_params_file=str(tmp_path / "source" / trainer.PARAMS_FILE))
+  warm = tiny_config(num_steps=0, init_params_file=str(tmp_path / "source" / params_io.PARAMS_FILE))
   with warm.unlocked():
     warm.seed = 7
     warm.task.pattern_bits = 12  # another size: the rule's parameters do not depend on N
@@ -47,7 +47,7 @@ def test_warm_start_begins_from_the_file_and_then_trains(tmp_path):
   assert 0.0 < delta
   with warm.unlocked():
     warm.train.init_params_file = ""
-  scratch = trainer.state_template(warm, experiment.build(warm).model("learned")).params
+  scratch = params_io.state_template(warm, experiment.build(warm).model("learned")).params
   assert any(
     not np.array_equal(np.asarray(a), np.asarray(b))
     for a, b in zip(jax.tree.leaves(scratch), jax.tree.leaves(start), strict=True)
@@ -56,10 +56,12 @@ def test_warm_start_begins_from_the_file_and_then_trains(tmp_path):
 
 def test_bad_warm_start_files_are_clear_errors(tmp_path):
   with pytest.raises(ConfigError, match="init_params_file.*no such file"):
-    trainer.validate_train(tiny_config(init_params_file=str(tmp_path / "missing.msgpack")).train)
+    validation.validate_train(tiny_config(init_params_file=str(tmp_path / "missing.msgpack")).train)
   source = tiny_config(num_steps=1)
   trainer.train_and_evaluate(source, str(tmp_path / "source"))
-  other = tiny_config(num_steps=1, init_params_file=str(tmp_path / "source" / trainer.PARAMS_FILE))
+  other = tiny_config(
+    num_steps=1, init_params_file=str(tmp_path / "source" / params_io.PARAMS_FILE)
+  )
   with other.unlocked():
     other.rule.hidden_size = 16  # another rule shape
   with pytest.raises(Exception, match="train.init_params_file.*(fit|shape)"):
