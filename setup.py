@@ -33,9 +33,8 @@ setup(
   name="learned_rules",
   version="0.1.0",
   description="Meta-learned online neuron and synapse update rules, and a Topographic VAE, in JAX.",
-  packages=find_packages(
-    include=["learned_rules", "learned_rules.*", "experiments", "configs", "configs.*"]
-  ),
+  # Only the library is installed; experiments/ and configs/ run from the repository root.
+  packages=find_packages(include=["learned_rules", "learned_rules.*"]),
   python_requires=">=3.10",
   install_requires=INSTALL_REQUIRES,
   extras_require=EXTRAS_REQUIRE,

@@ -26,6 +26,9 @@ config_flags.DEFINE_config_file("config", None, "A study config file.", lock_con
 flags.DEFINE_bool("report", False, "Regenerate the results documents from the records.")
 flags.DEFINE_string("records_dir", "results", "With --report: the records directory.")
 
+# Keyword options handed to the study's run (tests set trainer debug hooks here; no config can).
+RUN_OPTIONS = {}
+
 parse_flags = cli.flags_parser(example="configs/studies/capacity.py", required=False)
 
 
@@ -66,7 +69,7 @@ def main(argv):
       study = studies.load(config.study)
       if study.validate is not None:
         study.validate(config)
-      result = study.run(config)
+      result = study.run(config, **RUN_OPTIONS)
       if study.summary is not None and result is not None:
         for line in study.summary(result, config):
           print(line, flush=True)

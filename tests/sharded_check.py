@@ -6,7 +6,7 @@ Prints one JSON line of max |differences|: logits and final states of a batch of
 (fully connected with hidden neurons; mean aggregation without remat, sum with remat every 2
 steps), one `step`, the trainer's meta-gradient, and the meta-parameters after 2 steps of the
 real trainer with train.model_parallel=4 against train.model_parallel=1; then the config errors
-and a tiny run of the scaling benchmark (learned_rules/bench_sharding.py).
+and a tiny run of the scaling benchmark (learned_rules/studies/bench_sharding.py).
 """
 
 import json
@@ -17,15 +17,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from learned_rules import bench_sharding
 from learned_rules import experiment as experiment_lib
 from learned_rules import topology as topology_lib
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network
 from learned_rules.rules.learned import LearnedRule
 from learned_rules.sharded import ShardedNetwork
+from learned_rules.studies import bench_sharding
 from learned_rules.tasks.base import model_inputs
 from learned_rules.train import meta, parallel, trainer
+from tests.studies.helpers import study_config
 from tests.train.helpers import tiny_config
 
 DEVICES = 4
@@ -153,8 +154,10 @@ def config_errors() -> dict:
 
 def bench_check() -> dict:
   """The scaling benchmark at a tiny size: every variant runs, agrees, and the note is printed."""
-  options = bench_sharding.Options(sizes=(8,), devices=(1, 2, 4), batch=1, steps=2, repeats=1)
-  report = bench_sharding.run(options)
+  options = study_config(
+    "bench_sharding", sizes=(8,), devices=(1, 2, 4), batch=1, steps=2, repeats=1
+  )
+  report = bench_sharding.measure(options)
   return {
     "variants": [row["variant"] for row in report["rows"]],
     "max_logit_diff": max(row["max_logit_diff"] for row in report["rows"]),

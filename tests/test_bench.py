@@ -1,4 +1,5 @@
-"""The benchmark entry point on a tiny size: every field is there; no timing is asserted."""
+"""The bench study through its entry point on a tiny size: every field is there, no timing
+asserted."""
 
 import json
 import os
@@ -7,9 +8,10 @@ import sys
 
 import pytest
 
-from learned_rules import bench
 from learned_rules.common.errors import ConfigError
 from learned_rules.rules import learned
+from learned_rules.studies import bench
+from tests.studies.helpers import study_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRACTIONS = (
@@ -28,7 +30,7 @@ def run_bench(*args):
     f for f in env.get("XLA_FLAGS", "").split() if "xla_backend_optimization_level" not in f
   )
   return subprocess.run(
-    [sys.executable, "-m", "experiments.bench", *args],
+    [sys.executable, "-m", "experiments.study", "--config=configs/studies/bench.py", *args],
     cwd=ROOT,
     capture_output=True,
     text=True,
@@ -38,25 +40,29 @@ def run_bench(*args):
 
 
 def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
-  path = tmp_path / "bench.json"
+  path = tmp_path / "bench.jsonl"
   result = run_bench(
-    "--sizes=16",
-    "--topologies=fully_connected",  # each topology's engine is tested elsewhere; one here
-    "--k=1",
-    "--repeats=1",
-    "--matmul_size=128",
-    "--tanh_elements=4096",
-    "--batch=2",
-    "--memory_size=16",
-    "--episode_lengths=8,14",
-    "--remat_every=1,4",
-    "--layout_size=32",
-    "--kernel_sizes=16",
-    f"--json={path}",
+    "--config.sizes=(16,)",
+    "--config.topologies=fully_connected",  # each topology's engine is tested elsewhere
+    "--config.k=1",
+    "--config.repeats=1",
+    "--config.matmul_size=128",
+    "--config.tanh_elements=4096",
+    "--config.batch=2",
+    "--config.memory_size=16",
+    "--config.episode_lengths=(8, 14)",
+    "--config.remat_every=(1, 4)",
+    "--config.layout_size=32",
+    "--config.kernel_sizes=(16,)",
+    f"--config.records={path}",
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert "fwd_frac" in result.stdout and "time_vs_k=1" in result.stdout
-  report = json.loads(path.read_text())
+  (record,) = [json.loads(line) for line in path.read_text().splitlines()]
+  assert record["kind"] == bench.KIND and record["command"].startswith(
+    "python -m experiments.study"
+  )
+  report = record["report"]
   assert [row["topology"] for row in report["sizes"]] == ["fully_connected"]
   for row in report["sizes"]:
     assert row["num_neurons"] == 16 and row["episode_steps"] == 8
@@ -102,7 +108,7 @@ def test_flops_per_synapse_update_do_not_depend_on_the_kernel(monkeypatch):
   # of that loop counts its body once.
   monkeypatch.setattr(learned, "GRID_CHUNK_SYNAPSES", 64)
   assert learned._chunk_rows(16, 16) == 4
-  config = bench.base_config("fully_connected", 16, bench.Options(batch=2), load=1)
+  config = bench.base_config("fully_connected", 16, study_config("bench", batch=2), load=1)
   reference, chunked = (
     bench.Engine(config, forward=False, meta_step=False, kernel=kernel)
     for kernel in ("vmap", "auto")
@@ -113,12 +119,13 @@ def test_flops_per_synapse_update_do_not_depend_on_the_kernel(monkeypatch):
 
 
 def test_bad_options_are_one_error_line():
-  result = run_bench("--sizes=8", "--memory_size=0")
+  result = run_bench("--config.sizes=(8,)", "--config.memory_size=0")
   assert result.returncode == 2
-  assert result.stderr.strip().splitlines()[-1] == "error: N=8: sizes must be >= 16."
+  assert result.stderr.strip().splitlines()[-1] == "error: bad config: N=8: sizes must be >= 16."
 
 
 def test_episode_length_must_be_one_the_task_makes():
-  assert bench.load_for_length(26) == 4 and bench.load_for_length(98) == 16
+  options = study_config("bench")
+  assert bench.load_for_length(26, options) == 4 and bench.load_for_length(98, options) == 16
   with pytest.raises(ConfigError, match="episode length 27"):
-    bench.load_for_length(27)
+    bench.load_for_length(27, options)

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 from learned_rules import evaluation, experiment
-from learned_rules.sweeps import hopfield_reference as reference
-from learned_rules.sweeps import report
+from learned_rules.studies import hopfield_reference as reference
+from learned_rules.studies import report as documents
+from learned_rules.studies import sweep_report as report
+from tests.studies.helpers import study_config
+
+BASES = study_config("hopfield_reference").bases
 
 
 def hadamard(n: int) -> np.ndarray:
@@ -68,15 +72,24 @@ def test_clamping_holds_the_visible_bits_that_free_dynamics_flip():
 
 def test_run_writes_records_on_the_engine_episodes_and_resumes(tmp_path):
   output = str(tmp_path / "hopfield_reference.jsonl")
-  options = dict(num_episodes=8, batch_size=4, max_iterations=10)
-  written = reference.run(output, sizes=(8,), loads=(0.25,), machine="test box", **options)
+  config = study_config(
+    "hopfield_reference",
+    records=output,
+    sizes=(8,),
+    loads=(0.25,),
+    machine="test box",
+    episodes=8,
+    batch_size=4,
+    max_iterations=10,
+  )
+  written = reference.run(config)
   assert len(written) == 1
   with open(output) as f:
     (record,) = [json.loads(line) for line in f]
   assert record["kind"] == reference.KIND
   assert (record["size"], record["load"], record["k"]) == (8, 0.25, 2)
   assert record["episodes"] == 8 and record["machine"] == "test box"
-  assert record["command"].startswith("python -m experiments.hopfield_reference")
+  assert record["command"].startswith("python -m ")
   assert set(record["recall"]) == {
     "numpy_free",
     "numpy_clamped",
@@ -89,18 +102,18 @@ def test_run_writes_records_on_the_engine_episodes_and_resumes(tmp_path):
   for values in record["recall"].values():
     assert 0.0 <= values["hidden_bit_accuracy"] <= 1.0
   # The engine's numbers are evaluation.evaluate's on the same seed: the same episodes.
-  exp = experiment.build(reference.point_config(8, 2))
+  exp = experiment.build(reference.point_config(config.bases.remember, 8, 2))
   model = exp.model("hebbian_cued")
   expected = evaluation.evaluate(
     model, model.init_params(jax.random.PRNGKey(0)), exp.task, reference.SEED, 8, 4
   )
   got = record["recall"]["hebbian_cued"]["hidden_bit_accuracy"]
   assert got == pytest.approx(expected["hidden_bit_accuracy"])
-  assert reference.run(output, sizes=(8,), loads=(0.25,), **options) == []  # already recorded
+  assert reference.run(config) == []  # already recorded
 
 
 def test_numpy_reads_the_cues_and_patterns_of_the_episodes():
-  task = experiment.build(reference.point_config(16, 3)).task
+  task = experiment.build(reference.point_config(BASES.remember, 16, 3)).task
   episodes = task.sample_batch(jax.random.PRNGKey(1), 2, 3, 3)
   logits, fixed, cues = reference.numpy_logits(episodes, clamp=True, max_iterations=10)
   readout = np.asarray(episodes.eval_mask) > 0
@@ -155,7 +168,7 @@ def test_report_section_renders_from_a_records_dir(tmp_path):
   with open(tmp_path / "hopfield_reference.jsonl", "w") as f:
     f.write("\n".join(json.dumps(r) for r in records) + "\n")
   assert report.load_records(str(tmp_path)) == ([], [])  # not sweep points
-  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  text = documents.document_text(str(tmp_path / "RESULTS.md"), str(tmp_path))
   assert "## Textbook reference: a numpy Hopfield net next to the engine's Hebbian rules" in text
   lines = text.splitlines()
   first = lines.index(next(line for line in lines if line.startswith("| N | alpha |")))
@@ -201,7 +214,7 @@ def test_reference_records_sit_beside_sweep_records_of_both_cued_spellings(tmp_p
     f.write(json.dumps(reference_record(32, 0.25, 0.8, 0.9, 0.88)) + "\n")
   evals, trains = report.load_records(str(tmp_path))
   assert {r["rule"] for r in evals} == {"storkey_cued"} and trains == []
-  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  text = documents.document_text(str(tmp_path / "RESULTS.md"), str(tmp_path))
   assert "| storkey_cued | fully_connected | 16 | 16 | 1..3 (3 pts) | 2 |" in text
   assert "[rule.free_weight" not in text
   assert "## Textbook reference" in text

@@ -10,8 +10,8 @@ from learned_rules.common.errors import ConfigError
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "learned_rules"
 
-# Each layer and the learned_rules layers it may import (besides itself). Top: the tools that
-# drive the trainer (sweeps/, bench.py).
+# Each layer and the learned_rules layers it may import (besides itself). Top: the studies, which
+# drive the trainer and the TVAE and which nothing else imports.
 ENGINE = {"common", "state", "topology", "dynamics", "rules", "baselines"}
 ALLOWED = {
   "common": set(),
@@ -20,9 +20,9 @@ ALLOWED = {
   "tasks": {"common", "engine", "metrics"},
   "below_train": {"common", "engine", "metrics", "tasks"},
   "train": {"common", "engine", "metrics", "tasks", "below_train"},
-  "tools": {"common", "engine", "metrics", "tasks", "below_train", "train"},
   "tvae": {"common"},
   "systems": {"common"},
+  "studies": {"common", "engine", "metrics", "tasks", "below_train", "train", "tvae", "systems"},
 }
 
 
@@ -32,9 +32,7 @@ def layer_of(module: str) -> str:
   top = parts[1] if len(parts) > 1 else ""
   if top in ENGINE:
     return "common" if top == "common" else "engine"
-  if top in ("sweeps", "bench"):
-    return "tools"
-  if top in ("metrics", "tasks", "train", "tvae", "systems"):
+  if top in ("metrics", "tasks", "train", "tvae", "systems", "studies"):
     return top
   return "below_train"  # evaluation, probes, experiment, the package itself
 
@@ -74,7 +72,7 @@ def test_no_module_imports_a_higher_layer():
 
 
 def test_nothing_below_train_imports_train():
-  below = [m for _, m in package_modules() if layer_of(m) not in ("train", "tools")]
+  below = [m for _, m in package_modules() if layer_of(m) not in ("train", "studies")]
   assert "learned_rules.evaluation" in below and "learned_rules.probes" in below
   offenders = [
     f"{module} imports {name}"

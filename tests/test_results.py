@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from learned_rules.sweeps import report
+from learned_rules.studies import report as documents
+from learned_rules.studies import sweep_report as report
 from tests.conftest import ROOT
 
 
@@ -51,7 +52,7 @@ def test_generate_from_synthetic_records(tmp_path):
   ]
   with open(tmp_path / "s.jsonl", "w") as f:
     f.write("\n".join(json.dumps(r) for r in rows) + "\n")
-  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  text = documents.document_text(str(tmp_path / "RESULTS.md"), str(tmp_path))
   assert "| learned | fully_connected | 16 | 16 | 1..4 (4 pts) | 3 | 0.188 |" in text
   assert "| 3.000 |" in text  # learned K* / Hebbian K*
   assert "2-core CPU, shared" in text
@@ -69,7 +70,7 @@ def test_both_spellings_of_the_cued_hebbian_rule_are_its_baseline(
   rows += [record("learned", k, 1.0) for k in (1, 2, 3, 4)]
   with open(tmp_path / "s.jsonl", "w") as f:
     f.write("\n".join(json.dumps(r) for r in rows) + "\n")
-  text = report.generate(str(tmp_path), str(tmp_path / "RESULTS.md"))
+  text = documents.document_text(str(tmp_path / "RESULTS.md"), str(tmp_path))
   # learned K* = 4 (the grid's largest: '>=4'), Hebbian K* = 1, cue-weighted Hebbian K* = 2.
   assert "learned K* = >=4, Hebbian K* = 1, ratio 4.00: reached; against the cue-weighted " in text
   assert "Hebbian rule: ratio 2.00." in text
@@ -77,17 +78,11 @@ def test_both_spellings_of_the_cued_hebbian_rule_are_its_baseline(
 
 def test_committed_results_regenerate_exactly(tmp_path):
   records_dir = os.path.join(ROOT, "results")
-  committed = os.path.join(ROOT, "RESULTS.md")
-  jsonl = (
-    [f for f in os.listdir(records_dir) if f.endswith(".jsonl")]
-    if os.path.isdir(records_dir)
-    else []
-  )
-  if not jsonl or not os.path.exists(committed):
+  jsonl = [f for f in os.listdir(records_dir) if f.endswith(".jsonl")]
+  if not jsonl or not os.path.exists(os.path.join(ROOT, "RESULTS.md")):
     pytest.skip("no committed records or RESULTS.md")
-  (tmp_path / "results").mkdir()
-  for name in jsonl:
-    shutil.copy(os.path.join(records_dir, name), tmp_path / "results" / name)
-  text = report.generate(str(tmp_path / "results"), str(tmp_path / "RESULTS.md"))
-  with open(committed) as f:
-    assert f.read() == text, "RESULTS.md is stale: run python -m experiments.results"
+  shutil.copytree(records_dir, tmp_path / "results", ignore=shutil.ignore_patterns("*.png"))
+  for name in documents.HEADERS:
+    text = documents.document_text(str(tmp_path / name), str(tmp_path / "results"))
+    with open(os.path.join(ROOT, name)) as f:
+      assert f.read() == text, f"{name} is stale: run python -m experiments.study --report"

@@ -5,14 +5,19 @@ import os
 
 import pytest
 
-from configs import sweep_common, sweep_handwritten
+from configs.studies import sweep_common, sweep_handwritten
 from learned_rules.common.errors import ConfigError
-from learned_rules.sweeps import grid, report, runner
+from learned_rules.studies import report as documents
+from learned_rules.studies import sweep as runner
+from learned_rules.studies import sweep_grid as grid
 from learned_rules.train import trainer
+
+BASE = sweep_common.sweep_config("x")
 
 
 def tiny_sweep_config(tmp_path, **learned):
   config = sweep_common.sweep_config("tiny")
+  config.machine = "2-core CPU, shared"
   config.records = str(tmp_path / "records" / "tiny.jsonl")
   config.params_dir = str(tmp_path / "records" / "params")
   config.work_dir = str(tmp_path / "runs")
@@ -70,7 +75,8 @@ def test_sweep_runs_resumes_and_feeds_the_report(tmp_path):
   assert len(read(config.records)) == len(records)
 
   output = tmp_path / "RESULTS.md"
-  text = report.generate(str(tmp_path / "records"), str(output))
+  text = documents.document_text(str(output), str(tmp_path / "records"))
+  output.write_text(text)
   assert "## Capacity table" in text and "| hebbian | fully_connected | 8 |" in text
   assert (tmp_path / "records" / "memory_location.png").exists()
   assert output.read_text() == text
@@ -116,13 +122,13 @@ def test_a_variant_may_set_only_existing_keys():
 
 
 def test_which_rules_are_trained_comes_from_their_models():
-  assert grid.rule_kind("learned") == grid.RuleKind(trained=True, has_neurons=True)
-  assert grid.rule_kind("frozen").trained
-  assert grid.rule_kind("lstm") == grid.RuleKind(trained=True, has_neurons=False)
+  assert grid.rule_kind("learned", BASE) == grid.RuleKind(trained=True, has_neurons=True)
+  assert grid.rule_kind("frozen", BASE).trained
+  assert grid.rule_kind("lstm", BASE) == grid.RuleKind(trained=True, has_neurons=False)
   for name in ("hebbian", "storkey_cued", "delta"):
-    assert grid.rule_kind(name) == grid.RuleKind(trained=False, has_neurons=True)
+    assert grid.rule_kind(name, BASE) == grid.RuleKind(trained=False, has_neurons=True)
   with pytest.raises(ConfigError, match="hebbian_cue"):
-    grid.rule_kind("hebbian_cue")
+    grid.rule_kind("hebbian_cue", BASE)
 
 
 def test_records_with_the_old_spelling_of_a_cued_rule_count_as_done():

@@ -7,14 +7,15 @@ config.json is merged (rules saved before a key existed run with that key's defa
 
 import ml_collections
 
-from configs import remember, remember_layered, teacher, teacher_layered
+from configs import remember, remember_layered, remember_layered_warm, teacher, teacher_layered
 
 
 def bases() -> ml_collections.ConfigDict:
-  """Today's default configs by name: remember, remember_layered, teacher, teacher_layered."""
+  """Today's default configs by name (the modules of configs/ they come from)."""
   config = ml_collections.ConfigDict()
   config.remember = remember.get_config()  # fully connected auto-association (the default run)
   config.remember_layered = remember_layered.get_config()  # layered hetero-association
+  config.remember_layered_warm = remember_layered_warm.get_config()  # ... from the hand-set start
   config.teacher = teacher.get_config()  # pairs from a random teacher, unseen keys scored
   config.teacher_layered = teacher_layered.get_config()  # the same on a layered net
   return config

@@ -39,7 +39,6 @@ and sparse nets have N visible neurons (at most 1023, see MAX_VISIBLE). The main
 the default layout ('auto': dense for fully connected, per synapse for sparse and layered).
 """
 
-import dataclasses
 import gc
 import os
 import resource
@@ -52,8 +51,10 @@ import jax.numpy as jnp
 
 from learned_rules import experiment as experiment_lib
 from learned_rules import topology as topology_lib
+from learned_rules.common import records as records_io
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network, run_batch
+from learned_rules.studies.base import Study
 from learned_rules.tasks import model_inputs
 from learned_rules.train import meta
 
@@ -67,26 +68,10 @@ TANH_PASSES = 64  # tanh passes over the limit's vector per timed call
 COST_KERNEL = "vmap"
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-  sizes: tuple[int, ...] = (32, 64, 128, 256)  # numbers of neurons N
-  topologies: tuple[str, ...] = TOPOLOGIES
-  batch: int = 8  # episodes per forward and meta-step
-  k: int = 4  # patterns per episode of the size sweep (T = 26 at the default timing)
-  repeats: int = 5  # timed runs per measurement; medians are reported
-  memory_size: int = 128  # N of the memory-vs-episode-length study; 0 skips it
-  episode_lengths: tuple[int, ...] = (26, 98)  # T values of that study (T = 6 K + 2 by default)
-  remat_every: tuple[int, ...] = (1, 10, 26)  # train.remat_every policies compared there
-  matmul_size: int = 1024  # side of the limit's square f32 matmul
-  tanh_elements: int = 2**16  # length of the limit's tanh vector (in cache; TANH_PASSES passes)
-  layout_size: int = 256  # N of the layout comparison (sparse and layered); 0 skips it
-  kernel_sizes: tuple[int, ...] = (64, 256)  # N of the fully connected kernel comparison
-
-
-def validate(options: Options) -> None:
+def validate(options) -> None:
   for name in ("batch", "k", "repeats", "matmul_size", "tanh_elements"):
     if getattr(options, name) < 1:
-      raise ConfigError(f"--{name}={getattr(options, name)}: must be >= 1.")
+      raise ConfigError(f"{name}={getattr(options, name)}: must be >= 1.")
   sizes = list(options.sizes) + ([options.memory_size] if options.memory_size else [])
   sizes += list(options.kernel_sizes) + ([options.layout_size] if options.layout_size else [])
   for n in sizes:
@@ -99,16 +84,15 @@ def validate(options: Options) -> None:
       raise ConfigError("--episode_lengths and --remat_every must not be empty.")
     for every in options.remat_every:
       if every < 1:
-        raise ConfigError(f"--remat_every={every}: must be >= 1.")
+        raise ConfigError(f"remat_every={every}: must be >= 1.")
     for length in options.episode_lengths:
-      load_for_length(length)
+      load_for_length(length, options)
 
 
-def base_config(topology: str, n: int, options: Options, load: int, remat_every: int = 1):
-  """configs/remember.py at N neurons of this topology, K = load patterns, batch B."""
-  from configs import remember
-
-  config = remember.get_config()
+def base_config(topology: str, n: int, options, load: int, remat_every: int = 1):
+  """The remember config (`options.bases.remember`) at N neurons of this topology, K = load
+  patterns, batch B."""
+  config = options.bases.remember.copy_and_resolve_references()
   with config.unlocked():
     config.topology.name = topology
     if topology == "layered":
@@ -124,9 +108,8 @@ def base_config(topology: str, n: int, options: Options, load: int, remat_every:
   return config
 
 
-def load_for_length(length: int) -> int:
+def load_for_length(length: int, options) -> int:
   """The number of patterns K whose default-timing episode is `length` steps long."""
-  options = Options()
   lengths = {}
   for load in range(1, length + 1):
     config = base_config("fully_connected", MIN_NEURONS, options, load)
@@ -316,7 +299,7 @@ def _fraction(achieved, limit):
   return None if achieved is None or not limit else achieved / limit
 
 
-def measure_size(topology: str, n: int, options: Options) -> dict:
+def measure_size(topology: str, n: int, options) -> dict:
   """The limit, forward and meta-step of one topology at N, interleaved per repeat."""
   engine = Engine(base_config(topology, n, options, options.k))
   limit = Limit(options.matmul_size, options.tanh_elements)
@@ -373,11 +356,11 @@ def measure_size(topology: str, n: int, options: Options) -> dict:
   return row
 
 
-def measure_memory_vs_length(options: Options) -> list[dict]:
+def measure_memory_vs_length(options) -> list[dict]:
   """Meta-step memory and time at N = memory_size per (T, remat_every), fully connected."""
   rows = []
   for length in options.episode_lengths:
-    load = load_for_length(length)
+    load = load_for_length(length, options)
     engines = {}
     for every in options.remat_every:
       config = base_config("fully_connected", options.memory_size, options, load, every)
@@ -418,7 +401,7 @@ def _ratios(numerators, denominators) -> float:
   return _median([a / b for a, b in zip(numerators, denominators, strict=True)])
 
 
-def measure_layouts(options: Options) -> list[dict]:
+def measure_layouts(options) -> list[dict]:
   """Forward of sparse and layered nets at N = layout_size in three storages, interleaved."""
   variants = (
     ("dense_vmap", "dense", "vmap"),  # today's engine: the masked grid, synapse_core vmapped
@@ -458,7 +441,7 @@ def measure_layouts(options: Options) -> list[dict]:
   return rows
 
 
-def measure_kernels(options: Options) -> list[dict]:
+def measure_kernels(options) -> list[dict]:
   """Fully connected forward and meta-step, reference kernel against block kernel, interleaved.
 
   Both kernels' fractions are at the same work per synapse update (the module docstring's
@@ -533,7 +516,7 @@ def memory_growth(rows: list[dict]) -> list[dict]:
   return growth
 
 
-def run(options: Options) -> dict:
+def measure(options) -> dict:
   """The whole benchmark as one JSON-ready report."""
   validate(options)
   sizes = []
@@ -551,7 +534,7 @@ def run(options: Options) -> dict:
     "backend": jax.default_backend(),
     "jax_version": jax.__version__,
     "cpu_count": os.cpu_count(),
-    "options": dataclasses.asdict(options),
+    "options": {k: v for k, v in options.to_dict().items() if k != "bases"},
     "sizes": sizes,
     "memory_vs_length": memory,
     "memory_growth": memory_growth(memory),
@@ -707,3 +690,50 @@ def format_report(report: dict) -> str:
     lines += _table(header, rows)
   lines.append(f"process peak RSS: {_mib(report['process_peak_rss_bytes'])} MiB")
   return "\n".join(lines)
+
+
+KIND = "bench"
+
+
+def run(config) -> dict:
+  """Measures (`measure`), prints the tables and appends the report as one record."""
+  found = measure(config)
+  records_io.append(
+    config.records,
+    {
+      "kind": KIND,
+      "report": found,
+      "machine": records_io.machine_description(config.machine),
+      "command": records_io.command_line(),
+      "date": time.strftime("%Y-%m-%d"),
+    },
+  )
+  return found
+
+
+def section(context) -> list[str]:
+  """The latest run's tables, with its command and machine."""
+  found = context.read("bench.jsonl", KIND)
+  if not found:
+    return []
+  last = found[-1]
+  return [
+    "## Engine throughput against this machine's matmul limit",
+    "",
+    f"`{last['command']}` on {last['machine']}, {last['date']} (the latest of "
+    f"{len(found)} recorded runs; medians of the repeats, ratios measured in the same run):",
+    "",
+    "```",
+    *format_report(last["report"]).split("\n"),
+    "```",
+    "",
+  ]
+
+
+STUDY = Study(
+  name="bench",
+  run=run,
+  section=section,
+  validate=validate,
+  summary=lambda found, config: [format_report(found)],
+)

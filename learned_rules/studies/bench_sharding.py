@@ -15,7 +15,6 @@ smaller per-device programs), not a speed-up. On a machine with several accelera
 table measures the speed-up.
 """
 
-import dataclasses
 import os
 import statistics
 import time
@@ -25,23 +24,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules import topology as topology_lib
+from learned_rules.common import records as records_io
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network, run_with_keys
 from learned_rules.rules.learned import LearnedRule
 from learned_rules.sharded import ShardedNetwork, check_divisible
+from learned_rules.studies.base import Study
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-  sizes: tuple[int, ...] = (256, 512)  # numbers of neurons N (fully connected)
-  devices: tuple[int, ...] = (1, 2, 4)  # device counts the network is split over
-  batch: int = 2  # episodes per forward
-  steps: int = 8  # online steps per episode
-  repeats: int = 5  # timed runs per variant (medians)
-  seed: int = 0
-
-
-def validate(options: Options) -> None:
+def validate(options) -> None:
   available = jax.local_device_count()
   for count in options.devices:
     if not 1 <= count <= available:
@@ -53,7 +44,7 @@ def validate(options: Options) -> None:
       check_divisible(n, count)
   for key in ("batch", "steps", "repeats"):
     if getattr(options, key) < 1:
-      raise ConfigError(f"--{key}={getattr(options, key)}: must be >= 1.")
+      raise ConfigError(f"{key}={getattr(options, key)}: must be >= 1.")
 
 
 def _forward(model, params, keys, inputs):
@@ -75,7 +66,7 @@ def _time(compiled, *args) -> float:
   return time.perf_counter() - start
 
 
-def run(options: Options) -> dict:
+def measure(options) -> dict:
   """Times every variant at every size; returns {'rows': [...], 'machine': {...}}."""
   validate(options)
   rule = LearnedRule()  # the default rule: d_h 8, d_w 4, d_m 8, hidden 32
@@ -130,7 +121,7 @@ def run(options: Options) -> dict:
       "cpus": os.cpu_count(),
       "jax": jax.__version__,
     },
-    "options": dataclasses.asdict(options),
+    "options": {k: v for k, v in options.to_dict().items() if k != "bases"},
     "rows": rows,
   }
 
@@ -169,3 +160,50 @@ def format_report(report: dict) -> str:
       )
     )
   return "\n".join(lines)
+
+
+KIND = "bench_sharding"
+
+
+def run(config) -> dict:
+  """Measures (`measure`), prints the tables and appends the report as one record."""
+  found = measure(config)
+  records_io.append(
+    config.records,
+    {
+      "kind": KIND,
+      "report": found,
+      "machine": records_io.machine_description(config.machine),
+      "command": records_io.command_line(),
+      "date": time.strftime("%Y-%m-%d"),
+    },
+  )
+  return found
+
+
+def section(context) -> list[str]:
+  """The latest run's tables, with its command and machine."""
+  found = context.read("bench_sharding.jsonl", KIND)
+  if not found:
+    return []
+  last = found[-1]
+  return [
+    "## One network split over several devices",
+    "",
+    f"`{last['command']}` on {last['machine']}, {last['date']} (the latest of "
+    f"{len(found)} recorded runs; medians of the repeats, ratios measured in the same run):",
+    "",
+    "```",
+    *format_report(last["report"]).split("\n"),
+    "```",
+    "",
+  ]
+
+
+STUDY = Study(
+  name="bench_sharding",
+  run=run,
+  section=section,
+  validate=validate,
+  summary=lambda found, config: [format_report(found)],
+)

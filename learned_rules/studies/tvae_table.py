@@ -1,5 +1,7 @@
 """The TVAE comparison behind RESULTS_TVAE.md: every row's model, its controls, one report.
 
+  python -m experiments.study --config=configs/studies/tvae_table.py
+
 Each row is trained (or, when its workdir already holds a finished run, only evaluated) by
 `train.train_and_evaluate` in `<root>/<label made filename-safe>`, always resuming from the
 workdir's checkpoints. Every row has an untrained control, the same config evaluated after zero
@@ -9,14 +11,16 @@ evaluation is cached (its eval.json was written for exactly this config) is not 
 rebuilding the report is cheap. Trained-minus-untrained differences are paired over the test
 sequences (both are evaluated on the same sequences with the same noise).
 
-`experiments/tvae_results.py` is the command-line entry point; from a notebook,
-`rows = run_all(Options(...))` then `markdown(rows, Options(...), out_path)`.
+The study's record is the report itself: `run` trains and evaluates what is missing, builds the
+markdown from the workdirs (eval.json, eval_per_sequence.npz) and appends it to `config.records`
+as one record (kind 'tvae_report', with its command, machine and date); `section` prints the
+latest record. The row configs are handed in (`config.row_configs`, one per configs/tvae module
+name), so the study imports no config file.
 """
 
 import dataclasses
 import datetime
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -26,10 +30,14 @@ import time
 import numpy as np
 from absl import logging
 
+from learned_rules.common import records as records_io
 from learned_rules.common import writers
-from learned_rules.common.overrides import set_key
+from learned_rules.common.overrides import parse_value, set_key
+from learned_rules.studies.base import Interrupted, Study
 from learned_rules.tvae import data as data_lib
 from learned_rules.tvae import figures, train
+
+KIND = "tvae_report"
 
 ROW_RECORD = "results_row.json"  # in each workdir: the config digest its eval.json belongs to
 BUSY_SECONDS = 300  # a workdir whose metrics.jsonl changed this recently is left alone
@@ -44,29 +52,6 @@ EVAL_ONLY_KEYS = (
   "log_every",
   "eval_every_epochs",
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Options:
-  root: str = "runs/tvae_long"  # where each row's workdir goes
-  figures_dir: str = "results/tvae"  # where the pictures linked from the report go
-  data_dir: str = "data/mnist"  # MNIST IDX files
-  dataset: str = "mnist"  # digit dataset of the MNIST rows (mnist | synthetic)
-  dsprites_dataset: str = "dsprites_procedural"  # dsprites (the real npz) | dsprites_procedural
-  dsprites_data_dir: str = "data/dsprites"  # where the real dSprites npz would be
-  fashion_data_dir: str = "data/fashion_mnist"  # Fashion-MNIST IDX files (make_mnist)
-  fashion_train_size: int = 8000  # training images of the Fashion-MNIST row (as many as MNIST's)
-  mnist_epochs: int = 10  # epochs per MNIST row (also generalization and Fashion-MNIST)
-  dsprites_epochs: int = 2  # epochs per dSprites row
-  mnist_2d_epochs: int = 50  # epochs of the 2-D TVAE (batch 128)
-  max_steps: int = 0  # cap on the steps of every row (0 = none; tiny smoke runs)
-  train_size: int = 0  # training base images of the MNIST and dSprites rows (0 = all)
-  eval_size: int = 500  # test sequences per row
-  optimizer: str = "sgd"  # the reference's SGD with momentum 0.9, or adam
-  learning_rate: float = 1e-4  # the reference's
-  only: tuple = ()  # train only these rows (labels); the others are read from their workdirs
-  reuse: bool = False  # train nothing: the report from the cached evaluations alone
-  overrides: tuple = ()  # (dotted key, value) pairs applied to every row's config last
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,12 +124,14 @@ def untrained_label(row: Row) -> str:
   return f"{row.control or row.label} untrained"
 
 
-def load_config(name):
-  """get_config() of configs/tvae/<name>.py."""
-  return importlib.import_module(f"configs.tvae.{name}").get_config()
+def load_config(name, options):
+  """A copy of the row config `name` (a configs/tvae module name) handed in by the study config."""
+  if name not in options.row_configs:
+    raise ValueError(f"row_configs has no {name!r} (configs/tvae/{name}.py)")
+  return options.row_configs[name].copy_and_resolve_references()
 
 
-def fashion_dir(options: Options) -> str | None:
+def fashion_dir(options) -> str | None:
   """The first directory holding the Fashion-MNIST training images, or None."""
   for directory in (options.fashion_data_dir, data_lib.FASHION_MNIST_DIR):
     if data_lib._find(directory, data_lib.MNIST_FILES["train"][0]):
@@ -152,9 +139,9 @@ def fashion_dir(options: Options) -> str | None:
   return None
 
 
-def row_config(row: Row, options: Options, untrained: bool = False):
+def row_config(row: Row, options, untrained: bool = False):
   """The row's config: its module, the budget and data options, its changes, the overrides."""
-  config = load_config(row.config)
+  config = load_config(row.config, options)
   epochs = {"dsprites": options.dsprites_epochs, "2d": options.mnist_2d_epochs}
   fields = {
     "optimizer": options.optimizer,
@@ -174,7 +161,9 @@ def row_config(row: Row, options: Options, untrained: bool = False):
     fields.update({"data.train_size": options.fashion_train_size})
   else:
     fields.update({"data.dataset": options.dataset, "data.data_dir": options.data_dir})
-  for key, value in (*fields.items(), *row.changes, *options.overrides):
+  extra = [item.split("=", 1) for item in options.overrides]
+  extra = [(key.strip(), parse_value(value.strip())) for key, value in extra]
+  for key, value in (*fields.items(), *row.changes, *extra):
     set_key(config, key, value, f"TVAE row {row.label!r}")
   if untrained:  # zero training steps: the initial parameters, evaluated like the trained ones
     config.num_epochs, config.max_steps = 0, 0
@@ -218,7 +207,7 @@ def training_config(config) -> dict:
   return flat
 
 
-def share_training(row: Row, config, options: Options, workdir: str) -> None:
+def share_training(row: Row, config, options, workdir: str) -> None:
   """Copies the checkpoints of the row this one is `trained_as` (same training, other eval)."""
   source = next(r for r in ROWS if r.label == row.trained_as)
   if training_config(row_config(source, options)) != training_config(config):
@@ -230,7 +219,7 @@ def share_training(row: Row, config, options: Options, workdir: str) -> None:
     shutil.copytree(source_checkpoints, target)
 
 
-def evaluate_row(label: str, row: Row, config, options: Options, train_it: bool) -> dict | None:
+def evaluate_row(label: str, row: Row, config, options, train_it: bool) -> dict | None:
   """A workdir's eval.json: cached, or trained/resumed and evaluated now (if train_it)."""
   workdir = os.path.join(options.root, safe_name(label))
   result = cached(workdir, config)
@@ -252,7 +241,7 @@ def evaluate_row(label: str, row: Row, config, options: Options, train_it: bool)
   logging.info("%s: training / evaluating in %s", label, workdir)
   result = train.train_and_evaluate(config, workdir)
   if result.get("interrupted"):
-    raise SystemExit(f"{label}: interrupted at step {result['step']}; rerun to resume.")
+    raise Interrupted(f"{label}: interrupted at step {result['step']}; rerun to resume.")
   writers.write_json(
     os.path.join(workdir, ROW_RECORD),
     {
@@ -264,7 +253,7 @@ def evaluate_row(label: str, row: Row, config, options: Options, train_it: bool)
   return result
 
 
-def run_all(options: Options) -> dict:
+def run_all(options) -> dict:
   """{label: eval.json or None or {'no_data': why}} for every row and every untrained control."""
   results = {}
   for index, row in enumerate(ROWS):
@@ -289,11 +278,11 @@ def run_all(options: Options) -> dict:
 # ----------------------------------------------------------------------------------- pictures
 
 
-def picture_path(options: Options, label: str, kind: str) -> str:
+def picture_path(options, label: str, kind: str) -> str:
   return os.path.join(options.figures_dir, f"{safe_name(label)}_{kind}.png")
 
 
-def write_figures(results: dict, options: Options) -> None:
+def write_figures(results: dict, options) -> None:
   """<figures_dir>/<row>_<kind>.png: the trained row's picture above its untrained control's."""
   os.makedirs(options.figures_dir, exist_ok=True)
   for row in ROWS:
@@ -324,7 +313,7 @@ def fmt(value, digits=1):
   return f"{value:,.{digits}f}"
 
 
-def per_sequence(options: Options, label: str, result) -> dict | None:
+def per_sequence(options, label: str, result) -> dict | None:
   if not usable(result):
     return None
   path = os.path.join(options.root, safe_name(label), result.get("per_sequence", "-"))
@@ -354,7 +343,7 @@ def paired_cell(a: dict, b: dict, metric: str, digits: int, sign: int) -> str:
   )
 
 
-def paired_table(pairs: list, results: dict, options: Options) -> list[str]:
+def paired_table(pairs: list, results: dict, options) -> list[str]:
   """Rows (a - b) over test sequences, for pairs of labels evaluated on the same sequences."""
   lines = [
     "| comparison | " + " | ".join(title for _, title, _, _ in PAIRED) + " |",
@@ -375,7 +364,7 @@ def paired_table(pairs: list, results: dict, options: Options) -> list[str]:
   return lines if len(lines) > 2 else []
 
 
-def rolling_table(labels: list, results: dict, options: Options) -> list[str]:
+def rolling_table(labels: list, results: dict, options) -> list[str]:
   """Per model, pixel eq. error minus the frame-0 baseline, per sequence: does rolling t help?"""
   lines = [
     "| model | pixel eq. error − frame 0 for all k | pixel eq. error − own reconstruction |",
@@ -457,13 +446,13 @@ TABLES = (  # (table, title, columns)
 )
 
 
-def markdown(results: dict, options: Options, out_path: str, command: str = "") -> str:
+def markdown(results: dict, options, out_path: str, command: str = "") -> str:
   """RESULTS_TVAE.md's text from `run_all`'s results."""
   today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
   lines = [
     "# Topographic VAE: results with controls (spec: ../shared/spec/tvae.md)",
     "",
-    f"Generated {today} by `{command or 'python -m experiments.tvae_results'}` from the "
+    f"Generated {today} by `{command or 'python -m experiments.study'}` from the "
     f"evaluations cached in `{options.root}/<row>/` (eval.json, eval_per_sequence.npz). Budget "
     f"asked: {options.mnist_epochs:g} epochs per MNIST row, {options.dsprites_epochs:g} per "
     f"dSprites row, {options.mnist_2d_epochs:g} for the 2-D TVAE"
@@ -553,7 +542,7 @@ def markdown(results: dict, options: Options, out_path: str, command: str = "") 
   return "\n".join(lines)
 
 
-def pictures_section(results: dict, options: Options, out_path: str) -> list[str]:
+def pictures_section(results: dict, options, out_path: str) -> list[str]:
   lines = [
     "## Pictures",
     "",
@@ -579,3 +568,50 @@ def pictures_section(results: dict, options: Options, out_path: str) -> list[str
   if not shown:
     lines += ["No pictures yet.", ""]
   return lines
+
+
+def validate(options) -> None:
+  for row in ROWS:
+    row_config(row, options)  # every row config exists and takes the budget and overrides
+  for item in options.overrides:
+    if "=" not in item:
+      raise ValueError(f"overrides: {item!r} is not key=value")
+
+
+def run(options) -> dict:
+  """Trains and evaluates what is missing, then records the report built from the workdirs."""
+  results = run_all(options)
+  text = markdown(results, options, options.document, command=records_io.command_line())
+  body = text.split("\n")[1:]  # the document's title is the report's
+  records_io.append(
+    options.records,
+    {
+      "kind": KIND,
+      "lines": body,
+      "rows_run": sorted(label for label, result in results.items() if usable(result)),
+      "machine": records_io.machine_description(options.machine),
+      "command": records_io.command_line(),
+      "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    },
+  )
+  return results
+
+
+def section(context) -> list[str]:
+  found = context.read("tvae_reports.jsonl", KIND)
+  return list(found[-1]["lines"]) if found else []
+
+
+def summary(results, options) -> list[str]:
+  done = sorted(label for label, result in results.items() if usable(result))
+  return [f"{len(done)} TVAE rows and controls evaluated; report appended to {options.records}"]
+
+
+STUDY = Study(
+  name="tvae_table",
+  run=run,
+  section=section,
+  validate=validate,
+  document="RESULTS_TVAE.md",
+  summary=summary,
+)

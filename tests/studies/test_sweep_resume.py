@@ -10,22 +10,22 @@ import time
 
 from tests.train.helpers import ROOT, committed_steps, subprocess_env
 
-STEPS = 12  # tests/sweeps/tiny_sweep.py: train_steps, with a checkpoint every 2 steps
+STEPS = 12  # tests/studies/tiny_sweep.py: train_steps, with a checkpoint every 2 steps
 
 
-def sweep_command(directory, module="experiments.sweep"):
+def sweep_command(directory, module="experiments.study"):
   return [
     sys.executable,
     "-m",
     module,
-    "--config=tests/sweeps/tiny_sweep.py",
+    "--config=tests/studies/tiny_sweep.py",
     f"--config.records={directory}/records.jsonl",
     f"--config.params_dir={directory}/params",
     f"--config.work_dir={directory}/runs",
   ]
 
 
-def start(directory, module="experiments.sweep"):
+def start(directory, module="experiments.study"):
   os.makedirs(directory, exist_ok=True)
   stderr = open(os.path.join(directory, f"stderr_{time.monotonic_ns()}.txt"), "w+")
   process = subprocess.Popen(
@@ -73,7 +73,7 @@ def test_killed_sweep_resumes_the_rule_from_its_checkpoint(tmp_path):
   reference_dir, resumed_dir = str(tmp_path / "reference"), str(tmp_path / "resumed")
   reference = start(reference_dir)  # uninterrupted, alongside the interrupted one
 
-  first, first_log = start(resumed_dir, "tests.sweeps.slow_sweep")
+  first, first_log = start(resumed_dir, "tests.studies.slow_sweep")
   wait_for_checkpoint(first, resumed_dir)
   first.send_signal(signal.SIGKILL)
   first.wait()

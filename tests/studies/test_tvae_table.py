@@ -1,4 +1,4 @@
-"""The TVAE results script end to end on a tiny budget: rows, controls, cache, report, pictures."""
+"""The TVAE table study end to end on a tiny budget: rows, controls, cache, report, pictures."""
 
 import json
 import os
@@ -8,20 +8,22 @@ import sys
 import numpy as np
 import pytest
 
+from learned_rules.studies import tvae_table as results
 from learned_rules.tvae import data as data_lib
-from learned_rules.tvae import results, train
+from learned_rules.tvae import train
+from tests.studies.helpers import study_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = (
-  ("model.n_caps", 2),
-  ("model.cap_dim", 4),
-  ("batch_size", 2),
-  ("eval_batch_size", 4),
-  ("is_samples", 2),
-  ("num_picture_sequences", 2),
-  ("data.synthetic_size", 8),
-  ("data.seq_len", 6),
-  ("model.time_window", 3),
+  "model.n_caps=2",
+  "model.cap_dim=4",
+  "batch_size=2",
+  "eval_batch_size=4",
+  "is_samples=2",
+  "num_picture_sequences=2",
+  "data.synthetic_size=8",
+  "data.seq_len=6",
+  "model.time_window=3",
 )
 LABELS = (  # a row, its time-shuffled control, a row without data (compiling is what costs)
   "TVAE L=13/36",
@@ -31,7 +33,8 @@ LABELS = (  # a row, its time-shuffled control, a row without data (compiling is
 
 
 def tiny_options(tmp_path, **changes):
-  options = results.Options(
+  return study_config(
+    "tvae_table",
     root=str(tmp_path / "runs"),
     figures_dir=str(tmp_path / "figures"),
     dataset="synthetic",
@@ -40,8 +43,9 @@ def tiny_options(tmp_path, **changes):
     train_size=8,
     eval_size=4,
     overrides=TINY,
+    records=str(tmp_path / "tvae_reports.jsonl"),
+    **changes,
   )
-  return results.dataclasses.replace(options, **changes)
 
 
 @pytest.fixture(scope="module")
@@ -140,24 +144,26 @@ def test_report_has_tables_controls_paired_differences_and_pictures(report):
 
 def test_entry_point_rebuilds_the_report_from_the_cache(report):
   tmp_path, options, *_ = report
-  out = tmp_path / "from_cli.md"
+  records = tmp_path / "from_cli.jsonl"
   command = [
     sys.executable,
     "-m",
-    "experiments.tvae_results",
-    "--reuse",
-    f"--root={options.root}",
-    f"--figures_dir={options.figures_dir}",
-    f"--out={out}",
-    "--dataset=synthetic",
-    "--max_steps=2",
-    "--train_size=8",
-    "--eval_size=4",
-    f"--fashion_data_dir={tmp_path / 'no_fashion_here'}",
-    *(f"--override={k}={v}" for k, v in TINY),
+    "experiments.study",
+    "--config=configs/studies/tvae_table.py",
+    "--config.reuse=True",
+    f"--config.root={options.root}",
+    f"--config.figures_dir={options.figures_dir}",
+    f"--config.records={records}",
+    "--config.dataset=synthetic",
+    "--config.max_steps=2",
+    "--config.train_size=8",
+    "--config.eval_size=4",
+    f"--config.fashion_data_dir={tmp_path / 'no_fashion_here'}",
+    f"--config.overrides={TINY!r}",
   ]
   result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
-  text = out.read_text()
+  (record,) = [json.loads(line) for line in records.read_text().splitlines()]
+  text = "\n".join(record["lines"])
   assert "TVAE L=13/36 − untrained (n = 4)" in text
   assert "| BubbleVAE | not run |" in text  # rows never trained in this root

@@ -1,10 +1,10 @@
 r"""Test-only sweep config: one tiny learned rule, trained 12 steps with a checkpoint every 2.
 
-  python -m experiments.sweep --config=tests/sweeps/tiny_sweep.py --config.records=DIR/r.jsonl \
+  python -m experiments.study --config=tests/studies/tiny_sweep.py --config.records=DIR/r.jsonl \
     --config.params_dir=DIR/params --config.work_dir=DIR/runs
 """
 
-from configs import sweep_common
+from configs.studies import sweep_common
 
 TINY_RULE = (
   "rule.neuron_state_size=4,rule.synapse_state_size=2,rule.message_size=4,rule.hidden_size=8"
