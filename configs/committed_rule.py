@@ -1,6 +1,6 @@
 r"""Evaluate a saved (committed) learned rule at any size, load and topology: no training.
 
-  python -m experiments.main --config=configs/committed_rule.py:results/rules/remember_s0 \
+  python -m experiments.main --config=configs/committed_rule.py:results/rules/n64_k40s32_s0 \
     --workdir=/tmp/eval_rule --config.task.pattern_bits=64 --config.eval.k=12 \
     --config.topology.name=sparse
 

@@ -2,7 +2,7 @@ r"""Layered network taught at its outputs: input layer -> hidden layer -> output
 
   python -m experiments.main --config=configs/remember_layered.py --workdir=/tmp/remember_layered
 
-Hetero-association on a feed-forward net (issue 10's target setting): K = 4 pairs (a_k, b_k) of
+Hetero-association on a feed-forward net (our target setting): K = 4 pairs (a_k, b_k) of
 D = 16 bits, 16 input neurons -> 32 hidden -> 16 output neurons (1024 synapses, two synapse
 layers). While a pair is stored (5 steps each), a_k is clamped on the input neurons and b_k is
 given to the output neurons on the teaching channel (task.teaching); at recall only a_k is shown

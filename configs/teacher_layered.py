@@ -12,8 +12,8 @@ same episodes: `backprop` (one SGD step per stored pair; --config.task.repetitio
 passes), `delta_features` (the delta rule on the output layer over the frozen random hidden
 layer), Hebbian (reads no teaching: chance here), the teacher (oracle, 1.0) and the per-bit
 majority of the stored answers (floor, 0.5 in expectation). Learning curves against K for these
-and the learned rules: python -m experiments.teacher_curves (RESULTS.md, "Remembering becomes
-learning").
+and the learned rules: `python -m experiments.study --config=configs/studies/teacher_curves.py`
+(RESULTS.md, "Remembering becomes learning").
 """
 
 from configs import teacher

@@ -32,16 +32,46 @@ RUN_OPTIONS = {}
 parse_flags = cli.flags_parser(example="configs/studies/capacity.py", required=False)
 
 
-def split_name_lists(config) -> None:
-  """('a,b',) -> ('a', 'b') in every tuple-of-strings field: absl hands a list flag as one item."""
-  for key, value in list(config.items()):
-    if isinstance(value, ml_collections.ConfigDict):
-      split_name_lists(value)
-    elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
-      parts = tuple(p.strip() for v in value for p in v.split(",") if p.strip())
+def split_top_level(text: str) -> list[str]:
+  """'a,b=(1, 2),c' -> ['a', 'b=(1, 2)', 'c']: commas inside brackets or quotes do not split."""
+  parts, depth, quote, start = [], 0, None, 0
+  for i, char in enumerate(text):
+    if quote:
+      quote = None if char == quote else quote
+    elif char in "'\"":
+      quote = char
+    elif char in "([{":
+      depth += 1
+    elif char in ")]}":
+      depth -= 1
+    elif char == "," and depth == 0:
+      parts.append(text[start:i])
+      start = i + 1
+  return [p.strip() for p in [*parts, text[start:]] if p.strip()]
+
+
+def split_name_lists(config, argv) -> None:
+  """`--config.rules=a,b` -> ('a', 'b'): absl hands a tuple-of-strings override as one item.
+
+  Only the fields overridden in `argv` are split, and only at top-level commas: an entry such as
+  'train.exact_loads=(1, 4)' stays whole, and a config file's own entries are left as written.
+  """
+  for arg in argv:
+    name, equals, _ = arg.lstrip("-").partition("=")
+    if not equals or not name.startswith("config."):
+      continue
+    *parents, key = name[len("config.") :].split(".")
+    node = config
+    for parent in parents:
+      node = node.get(parent) if isinstance(node, ml_collections.ConfigDict) else None
+    if not isinstance(node, ml_collections.ConfigDict) or key not in node:
+      continue
+    value = node[key]
+    if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+      parts = tuple(p for v in value for p in split_top_level(v))
       if parts != value:
-        with config.unlocked():
-          config[key] = parts
+        with node.unlocked():
+          node[key] = parts
 
 
 def main(argv):
@@ -65,7 +95,7 @@ def main(argv):
           f"the config has no `study` field; study configs live in configs/studies/ and name "
           f"one of {studies.STUDIES.names}."
         )
-      split_name_lists(config)
+      split_name_lists(config, sys.argv[1:])
       study = studies.load(config.study)
       if study.validate is not None:
         study.validate(config)

@@ -159,7 +159,7 @@ def validate(config) -> Experiment:
   validate_neuron_reset(config, task)
   context = Experiment(task=task, topology=topo, config=config).context()
   for name in (config.rule.name, *config.eval.baselines):
-    rules.build(name, config.rule, context)  # a rule may refuse this task or network (ConfigError)
+    rules.build(name, config.rule, context)  # a rule may refuse the task or network (ConfigError)
   return Experiment(task=task, topology=topo, config=config)
 
 

@@ -1,6 +1,7 @@
 """Every bad input a new user might try ends in one `error:` line, a non-zero exit, no traceback.
 
-Each case runs the real entry point (`python -m experiments.main`) in a subprocess; the cases run
+Each case runs the real entry point (`python -m experiments.main`, or `experiments.study` for a
+study's config) in a subprocess; the cases run
 concurrently (they mostly wait on imports and validation), so the table costs one slow case.
 """
 
@@ -50,6 +51,7 @@ class Case:
   tiny: bool = True  # the tiny flags first (a committed rule keeps its own sizes)
   workdir: str = "new"  # 'new' (must stay absent), 'kept' (new, must be kept), 'file', ...
   python: str | None = None  # `python -c` source instead of `-m experiments.main`
+  module: str = "experiments.main"  # the entry point; experiments.study takes no workdir
 
 
 CASES = {
@@ -72,6 +74,35 @@ CASES = {
     config="TRUNCATED_RULE",
     tiny=False,
   ),
+  # The study entry point: the same one-line errors, for a study's own fields and for its rules.
+  "study_rule_missing": Case(
+    ("--config.rules=does/not/exist",),
+    ("does/not/exist",),
+    config="configs/studies/capacity.py",
+    module="experiments.study",
+  ),
+  "study_unknown_key": Case(
+    ("--config.sizez=(16,)",),
+    ("sizez",),
+    config="configs/studies/capacity.py",
+    module="experiments.study",
+  ),
+  "study_unknown_study": Case(
+    ("--config.study=juggling",),
+    ("study='juggling'", "capacity"),
+    config="configs/studies/capacity.py",
+    module="experiments.study",
+  ),
+  "study_rule_truncated": Case(
+    ("--config.sizes=(8,)", "--config.max_episodes=4", "--config.min_episodes=4"),
+    ("meta_params.msgpack", "is damaged"),
+    code=1,
+    config="configs/studies/capacity.py",
+    module="experiments.study",
+  ),
+  "study_no_config": Case(
+    config=None, module="experiments.study", expect=("--config is required",)
+  ),
   "config_missing": Case(config="configs/no_such.py", expect=("configs/no_such.py", "no such")),
   "config_syntax": Case(config="SYNTAX", expect=("syntax error at line 3",)),
   "no_config_flag": Case(config=None, expect=("--config is required",)),
@@ -92,8 +123,8 @@ SKIPPED = (
 )
 
 
-def run_entry_point(args, python=None, timeout=300):
-  head = [sys.executable, "-c", python] if python else [sys.executable, "-m", "experiments.main"]
+def run_entry_point(args, python=None, timeout=300, module="experiments.main"):
+  head = [sys.executable, "-c", python] if python else [sys.executable, "-m", module]
   env = subprocess_env(XLA_FLAGS="")  # one CPU device, whatever the caller forces
   return subprocess.run(
     head + list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
@@ -118,14 +149,21 @@ def prepare(name: str, case: Case, root) -> tuple[list, str]:
     config = os.path.join(base, "broken.py")
     with open(config, "w") as f:
       f.write("import ml_collections\n\ndef get_config(:\n  return ml_collections.ConfigDict()\n")
-  elif config == "TRUNCATED_RULE":
+  if config == "TRUNCATED_RULE" or name == "study_rule_truncated":
     rule = os.path.join(base, "rule")
     shutil.copytree(os.path.join(ROOT, "results", "rules", "default_lr4e3_s0"), rule)
     params = os.path.join(rule, "meta_params.msgpack")
     with open(params, "r+b") as f:
       f.truncate(os.path.getsize(params) // 2)
-    config = f"configs/committed_rule.py:{rule}"
-  args = ([f"--config={config}"] if config else []) + [f"--workdir={workdir}"]
+    if config == "TRUNCATED_RULE":
+      config = f"configs/committed_rule.py:{rule}"
+    else:
+      case = dataclasses.replace(case, flags=(*case.flags, f"--config.rules={rule}"))
+  args = [f"--config={config}"] if config else []
+  if case.module != "experiments.main":  # a study writes records (kept out of results/)
+    records = f"--config.records={os.path.join(base, 'records.jsonl')}"
+    return args + ([records, *case.flags] if config else []), workdir
+  args += [f"--workdir={workdir}"]
   flags = (TINY_FLAGS if case.tiny else []) + list(case.flags)
   return args + (flags if config else []), workdir
 
@@ -139,7 +177,7 @@ def outcomes(tmp_path_factory):
   }
   with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
     futures = {
-      name: pool.submit(run_entry_point, args, CASES[name].python)
+      name: pool.submit(run_entry_point, args, CASES[name].python, module=CASES[name].module)
       for name, (args, _) in prepared.items()
     }
     return {name: (futures[name].result(), prepared[name][1]) for name in futures}

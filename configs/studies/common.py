@@ -35,8 +35,12 @@ HANDWRITTEN = ("hebbian", "hebbian_cued", "storkey", "storkey_cued", "delta", "d
 HEADLINE_FILE = "results/rules/HEADLINE"  # one line: the directory prefix of the headline rule
 
 
+def headline_prefix() -> str:
+  """The headline rule's directory prefix, the one line of HEADLINE_FILE."""
+  with open(HEADLINE_FILE) as f:
+    return f.read().strip()
+
+
 def headline_rules(seeds=(0, 1, 2)) -> tuple:
   """The headline rule's seed directories, results/rules/<prefix>_s<seed>, from HEADLINE_FILE."""
-  with open(HEADLINE_FILE) as f:
-    prefix = f.read().strip()
-  return tuple(f"results/rules/{prefix}_s{seed}" for seed in seeds)
+  return tuple(f"results/rules/{headline_prefix()}_s{seed}" for seed in seeds)

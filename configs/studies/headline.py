@@ -27,7 +27,7 @@ N64 = (
 def get_config():
   config = common.study("headline", "results/headline.jsonl")
   config.base = "remember"  # the entry of `bases` every stage starts from
-  config.prefix = "n64_k40s32"  # rules are <rules_dir>/<prefix>_s<seed>
+  config.prefix = common.headline_prefix()  # rules are <rules_dir>/<prefix>_s<seed> (HEADLINE)
   config.seeds = (0, 1, 2)  # one rule per seed (the seed of every stage's training)
   config.root = "runs/headline"  # training workdirs: <root>/<prefix>_s<seed>/<stage>
   config.rules_dir = "results/rules"  # where the finished rules are copied

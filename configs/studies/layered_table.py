@@ -3,7 +3,7 @@ oracle and the majority floor on the same episodes.
 
   python -m experiments.study --config=configs/studies/layered_table.py
   python -m experiments.study --config=configs/studies/layered_table.py \
-    --config.rules=warm=results/rules/layered_warm_s0,results/rules/layered_warm_s1
+    "--config.rules=('warm=results/rules/layered_warm_s0', 'results/rules/layered_warm_s1')"
 
 `rules`: 'label=rule_dir' entries; an entry that is only a rule_dir is one more seed of the label
 before it. Points already recorded are skipped; a new rule costs about a minute per K here.

@@ -3,7 +3,7 @@ r"""Recall by storage position: which stored patterns a rule loses, and whether 
 
   python -m experiments.study --config=configs/studies/serial_position.py
   python -m experiments.study --config=configs/studies/serial_position.py \
-    --config.rules=storkey_cued,results/rules/n64_k40s32_s0 --config.points=256:60,512:96
+    --config.rules=storkey_cued,results/rules/n64_k40s32_s0 "--config.points=('256:60', '512:96')"
 
 `points`: N:K pairs (K patterns in K slots, fully connected); the same episodes for every rule
 at a given (N, K). Replaces the records of the (rule, N, K) it measures. About 1 min per rule at

@@ -1,6 +1,6 @@
 """A hand-set starting point for the learned rule: Hebbian storage over random features.
 
-Our design (issue 10), used by `rule.init = 'hebbian_features'`: meta-training on layered nets
+Our design, used by `rule.init = 'hebbian_features'`: meta-training on layered nets
 from a random init falls into the answer that needs no cue (every output neuron reports the
 per-bit majority of the answers it was taught; README, "Why the layered rule is stuck at 0.68").
 Storing a pair needs two pieces at once, a write into the output synapses and a read of them at
@@ -27,7 +27,7 @@ are read only on input synapses and the stored weights are written only between 
 output neurons. The tanh layers see their inputs at unit scale, so the messages and features
 are tanh of the products above, not the products themselves (driving them near-linearly, with
 output weights 10-100x larger to undo it, recalled about as well but made meta-training diverge
-within 100 steps: BUILD_NOTES, session 7).
+within 100 steps: BUILD_NOTES, "Training recipes").
 
 A numpy model of the same rule (features tanh(6 * mean_j w_ij x_j), Hebbian outputs) recalls
 K = 4 pairs of 16 bits through 32 hidden units at about 0.98 target-bit accuracy; the rule's

@@ -1,4 +1,4 @@
-"""What a rule learned (issue 9, item 6): its synapse update as a function of pre- and
+"""What a rule learned: its synapse update as a function of pre- and
 post-synaptic activity during storage, beside Hebbian and Storkey, and where its memory lives.
 
 Storage update. On the remember task (auto mode, K patterns in K slots) every neuron is clamped
@@ -236,7 +236,8 @@ def markdown(records: list, plot_path: str = "") -> str:
     "connected); mean ± std over synapses and patterns, and the correlation of the change with "
     "x_post x_pre. The window runs from the pattern's first store step to the next pattern's, "
     "shifted by the lag (0 or 1 step) at which the change correlates most with x_post x_pre "
-    "(release-write rules write one step late). `python -m experiments.anatomy`.",
+    "(release-write rules write one step late). "
+    "`python -m experiments.study --config=configs/studies/anatomy.py`.",
     "",
   ]
   if plot_path:

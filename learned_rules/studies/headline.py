@@ -78,7 +78,7 @@ def run(config) -> list:
             "overrides": list(config.stages[name].overrides),
             "steps": result.steps_done,
             "wall_s": result.wall_s,
-            "session_wall_s": time.time() - started,
+            "call_wall_s": time.time() - started,
             "train_hidden_bit_accuracy": final.get("hidden_bit_accuracy"),
             "machine": records.machine_description(config.machine),
             "command": records.command_line(),

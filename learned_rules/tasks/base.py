@@ -74,7 +74,7 @@ class Task(abc.ABC):
     return self.config.k_min, self.config.k_max
 
   def check_load(self, load, key: str) -> None:
-    """ConfigError naming `key` unless `load` items per episode can work on this task."""
+    """ConfigError naming `key` unless `load` items per episode can work on the task."""
     if not isinstance(load, int) or isinstance(load, bool) or load < 1:
       raise ConfigError(f"{key}={load!r}: must be a positive integer.")
 
@@ -154,7 +154,7 @@ class Task(abc.ABC):
     raise NotImplementedError(f"{type(self).__name__} has no memory-location probe.")
 
   def split_step_for_length(self, length: int) -> int:
-    """`probe_split_step` of this task at the load whose episodes are `length` steps long.
+    """`probe_split_step` of the task at the load whose episodes are `length` steps long.
 
     A model is built once and then run on episodes of other loads (evaluation at eval.k, the
     capacity search); the episode length (a static shape) says which load's schedule applies.

@@ -1,4 +1,4 @@
-"""Several task variants in one meta-step: other network sizes, exact-load layouts (issue 9).
+"""Several task variants in one meta-step: other network sizes, exact-load layouts.
 
 Our design, two keys of the `train` block, alone or together:
 

@@ -1,4 +1,4 @@
-"""The meta-training recipe's pieces: last-step loss, the load curriculum (issue 9)."""
+"""The meta-training recipe's pieces: last-step loss, the load curriculum."""
 
 import jax
 import jax.numpy as jnp
