@@ -71,8 +71,8 @@ def test_entry_point_writes_the_limit_beside_the_engine(tmp_path):
     # A meta-step's online step does a forward, a recomputed forward and a backward.
     assert row["meta_step_flops_per_synapse_update"] > 2 * row["forward_flops_per_synapse_update"]
     assert row["meta_step_memory_bytes"] > row["forward_memory_bytes"] > 0
-    for name in FRACTIONS:
-      assert 0 < row[name] <= 1, (row["topology"], name, row[name])
+    for name in FRACTIONS:  # a ratio of two timings: positive and finite, no bound (no timed test)
+      assert 0 < row[name] < float("inf"), (row["topology"], name, row[name])
     updates = row["batch"] * row["episode_steps"] * row["num_synapses"]
     for name in ("forward", "meta_step"):
       assert row[f"{name}_synapse_updates_per_s"] == pytest.approx(updates / row[f"{name}_s"])
