@@ -1,4 +1,4 @@
-"""The repository speaks of the project alone: no issue numbers, sessions or machines lent."""
+"""The repository speaks of the project alone, never of the history of its own making."""
 
 import pathlib
 import re

@@ -5,6 +5,8 @@ task configs it needs: `bases()` holds today's defaults, onto which a committed 
 config.json is merged (rules saved before a key existed run with that key's default).
 """
 
+import importlib
+
 import ml_collections
 
 from configs import remember, remember_layered, remember_layered_warm, teacher, teacher_layered
@@ -44,3 +46,8 @@ def headline_prefix() -> str:
 def headline_rules(seeds=(0, 1, 2)) -> tuple:
   """The headline rule's seed directories, results/rules/<prefix>_s<seed>, from HEADLINE_FILE."""
   return tuple(f"results/rules/{headline_prefix()}_s{seed}" for seed in seeds)
+
+
+def tvae_config(name: str) -> ml_collections.ConfigDict:
+  """configs/tvae/<name>.py's config (a TVAE row's model)."""
+  return importlib.import_module(f"configs.tvae.{name}").get_config()

@@ -11,16 +11,6 @@ About 2 min on this 2-core CPU (compilation of eight models dominates).
 import ml_collections
 
 from configs.studies import common
-from configs.tvae import (
-  mnist,
-  mnist_2d,
-  mnist_bubble,
-  mnist_generalization,
-  mnist_l0,
-  mnist_l5,
-  mnist_l18,
-  mnist_vae,
-)
 
 
 def get_config():
@@ -28,14 +18,14 @@ def get_config():
   del config["bases"]
   config.rows = ml_collections.ConfigDict(
     {
-      "VAE": mnist_vae.get_config(),
-      "BubbleVAE": mnist_bubble.get_config(),
-      "TVAE L=0": mnist_l0.get_config(),
-      "TVAE L=5/36": mnist_l5.get_config(),
-      "TVAE L=13/36": mnist.get_config(),
-      "TVAE L=1/2": mnist_l18.get_config(),
-      "2-D TVAE": mnist_2d.get_config(),
-      "TVAE L=13/36, generalization": mnist_generalization.get_config(),
+      "VAE": common.tvae_config("mnist_vae"),
+      "BubbleVAE": common.tvae_config("mnist_bubble"),
+      "TVAE L=0": common.tvae_config("mnist_l0"),
+      "TVAE L=5/36": common.tvae_config("mnist_l5"),
+      "TVAE L=13/36": common.tvae_config("mnist"),
+      "TVAE L=1/2": common.tvae_config("mnist_l18"),
+      "2-D TVAE": common.tvae_config("mnist_2d"),
+      "TVAE L=13/36, generalization": common.tvae_config("mnist_generalization"),
     }
   )  # row name -> its TVAE config (the data is read as in training)
   for row in config.rows.values():

@@ -15,40 +15,24 @@ the latest). At 10 epochs an MNIST row takes 10 min to 1 h 45 min on this 2-core
 import ml_collections
 
 from configs.studies import common
-from configs.tvae import (
-  dsprites,
-  dsprites_bubble,
-  dsprites_l0,
-  dsprites_l5,
-  dsprites_l15,
-  dsprites_vae,
-  fashion_mnist,
-  mnist,
-  mnist_2d,
-  mnist_bubble,
-  mnist_generalization,
-  mnist_l0,
-  mnist_l5,
-  mnist_l18,
-  mnist_vae,
-)
 
-ROW_MODULES = (
-  dsprites,
-  dsprites_bubble,
-  dsprites_l0,
-  dsprites_l5,
-  dsprites_l15,
-  dsprites_vae,
-  fashion_mnist,
-  mnist,
-  mnist_2d,
-  mnist_bubble,
-  mnist_generalization,
-  mnist_l0,
-  mnist_l5,
-  mnist_l18,
-  mnist_vae,
+# configs/tvae/<name>.py: every row's model.
+ROW_CONFIGS = (
+  "dsprites",
+  "dsprites_bubble",
+  "dsprites_l0",
+  "dsprites_l5",
+  "dsprites_l15",
+  "dsprites_vae",
+  "fashion_mnist",
+  "mnist",
+  "mnist_2d",
+  "mnist_bubble",
+  "mnist_generalization",
+  "mnist_l0",
+  "mnist_l5",
+  "mnist_l18",
+  "mnist_vae",
 )
 
 
@@ -56,7 +40,7 @@ def get_config():
   config = common.study("tvae_table", "results/tvae_reports.jsonl")
   del config["bases"]  # the rule engine's configs: not used here
   config.row_configs = ml_collections.ConfigDict(
-    {module.__name__.rsplit(".", 1)[-1]: module.get_config() for module in ROW_MODULES}
+    {name: common.tvae_config(name) for name in ROW_CONFIGS}
   )  # configs/tvae/<name>.py by name: the rows' models
   config.document = "RESULTS_TVAE.md"  # where the report's picture links point from
   config.root = "runs/tvae_long"  # each row's workdir: <root>/<label made filename-safe>

@@ -10,6 +10,7 @@ import os
 import platform
 import shlex
 import sys
+import time
 
 from learned_rules.common.writers import read_jsonl
 
@@ -70,3 +71,12 @@ def machine_description(override: str = "") -> str:
 def command_line(module: str = "experiments.study") -> str:
   """The command that is running, as a user would type it (`python -m <module> <args>`)."""
   return shlex.join(["python", "-m", module, *sys.argv[1:]])
+
+
+def provenance(machine: str = "") -> dict:
+  """What every record states of where it came from: the machine, the command and the date."""
+  return {
+    "machine": machine_description(machine),
+    "command": command_line(),
+    "date": time.strftime("%Y-%m-%d"),
+  }

@@ -24,11 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules import topology as topology_lib
-from learned_rules.common import records as records_io
 from learned_rules.common.errors import ConfigError
 from learned_rules.dynamics import Network, run_with_keys
 from learned_rules.rules.learned import LearnedRule
 from learned_rules.sharded import ShardedNetwork, check_divisible
+from learned_rules.studies import measured_report
 from learned_rules.studies.base import Study
 
 
@@ -166,38 +166,14 @@ KIND = "bench_sharding"
 
 
 def run(config) -> dict:
-  """Measures (`measure`), prints the tables and appends the report as one record."""
-  found = measure(config)
-  records_io.append(
-    config.records,
-    {
-      "kind": KIND,
-      "report": found,
-      "machine": records_io.machine_description(config.machine),
-      "command": records_io.command_line(),
-      "date": time.strftime("%Y-%m-%d"),
-    },
-  )
-  return found
+  """Measures (`measure`) and appends the report as one record."""
+  return measured_report.run(config, KIND, measure)
 
 
 def section(context) -> list[str]:
-  """The latest run's tables, with its command and machine."""
-  found = context.read("bench_sharding.jsonl", KIND)
-  if not found:
-    return []
-  last = found[-1]
-  return [
-    "## One network split over several devices",
-    "",
-    f"`{last['command']}` on {last['machine']}, {last['date']} (the latest of "
-    f"{len(found)} recorded runs; medians of the repeats, ratios measured in the same run):",
-    "",
-    "```",
-    *format_report(last["report"]).split("\n"),
-    "```",
-    "",
-  ]
+  return measured_report.section(
+    context, f"{KIND}.jsonl", KIND, "One network split over several devices", format_report
+  )
 
 
 STUDY = Study(

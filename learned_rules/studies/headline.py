@@ -80,9 +80,7 @@ def run(config) -> list:
             "wall_s": result.wall_s,
             "call_wall_s": time.time() - started,
             "train_hidden_bit_accuracy": final.get("hidden_bit_accuracy"),
-            "machine": records.machine_description(config.machine),
-            "command": records.command_line(),
-            "date": time.strftime("%Y-%m-%d"),
+            **records.provenance(config.machine),
           },
         )
       previous = os.path.join(workdir, params_io.PARAMS_FILE)

@@ -103,9 +103,7 @@ def run(options) -> list:
   done = {(r["rule"], r.get("rule_dir"), r["k"], r.get("learning_rate")) for r in records}
   common = {
     "kind": KIND,
-    "command": records_io.command_line(),
-    "machine": records_io.machine_description(options.machine),
-    "date": time.strftime("%Y-%m-%d"),
+    **records_io.provenance(options.machine),
     "eval_episodes": options.eval_episodes,
   }
 

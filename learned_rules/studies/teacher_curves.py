@@ -155,11 +155,7 @@ class Recorder:
   def __init__(self, options):
     self.path = options.records
     self.done = {point_key(r) for r in read_records(self.path)}
-    self.common = {
-      "command": records_io.command_line(),
-      "machine": records_io.machine_description(options.machine),
-      "date": time.strftime("%Y-%m-%d"),
-    }
+    self.common = records_io.provenance(options.machine)
 
   def has(self, **fields) -> bool:
     return point_key(fields) in self.done

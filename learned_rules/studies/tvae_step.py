@@ -5,8 +5,6 @@ Each run appends one record (kind 'tvae_step') with the per-row medians and rati
 in the topographic sum's method, that one too (a before / after table on the same rows).
 """
 
-import time
-
 from learned_rules.common import records as records_io
 from learned_rules.common.errors import ConfigError
 from learned_rules.studies.base import Study
@@ -30,9 +28,7 @@ def run(config) -> list:
       "kind": KIND,
       "label": config.label,
       "rows": rows,
-      "machine": records_io.machine_description(config.machine),
-      "command": records_io.command_line(),
-      "date": time.strftime("%Y-%m-%d"),
+      **records_io.provenance(config.machine),
     },
   )
   return rows
