@@ -35,6 +35,7 @@ def get_config():
   task.delay_steps = 2  # Q: blank steps between storage and recall
   task.recall_steps = 3  # P_r: steps each cue is shown during recall
   task.hidden_fraction = 0.5  # c: fraction of a cue's bits hidden (set to 0)
+  task.cue_noise = 0.0  # cue bits flipped w.p. drawn per episode in [0, cue_noise] (auto, hetero)
   task.sequence_length = 2  # L: frames per snippet in 'sequence' mode
   task.teaching = False  # True: target on the output neurons while storing (channel 2; layered)
   task.loss_steps = "last"  # recall steps the loss scores: 'all' or 'last' (of each recall item)

@@ -29,14 +29,33 @@ def validate(config, task: Task) -> None:
     task.check_load(config.k, "eval.k")
 
 
+def batch_keys(seed: int, num_episodes: int, batch_size: int) -> list:
+  """The key of every batch of the stream fixed by `seed`: ceil(num_episodes / batch) of them."""
+  base = jax.random.PRNGKey(seed)
+  return [jax.random.fold_in(base, index) for index in range(-(-num_episodes // batch_size))]
+
+
 def accumulate(batch_counts, seed: int, num_episodes: int, batch_size: int) -> dict:
   """Sums `batch_counts(key)` (a dict of summed counts) over ceil(num_episodes / batch) batches."""
-  base = jax.random.PRNGKey(seed)
   totals = None
-  for index in range(-(-num_episodes // batch_size)):
-    counts = batch_counts(jax.random.fold_in(base, index))
+  for key in batch_keys(seed, num_episodes, batch_size):
+    counts = batch_counts(key)
     totals = counts if totals is None else jax.tree.map(jnp.add, totals, counts)
   return totals
+
+
+def sample_episodes(task: Task, rng, batch_size: int, num_patterns: int):
+  """The batch of episodes `evaluate` runs for the batch key `rng` (its task half)."""
+  key_task, _ = jax.random.split(rng)
+  return task.sample_batch(key_task, batch_size, num_patterns, num_patterns)
+
+
+def episodes(task: Task, seed: int, num_episodes: int, batch_size: int, num_patterns=None):
+  """Yields, on the host, every batch of episodes that `evaluate` scores with these arguments."""
+  k = task.load_range[1] if num_patterns is None else num_patterns
+  sample = jax.jit(lambda rng: sample_episodes(task, rng, batch_size, k))
+  for key in batch_keys(seed, num_episodes, batch_size):
+    yield jax.device_get(sample(key))
 
 
 def summed_counts(task: Task, logits, episodes) -> dict:
@@ -67,14 +86,14 @@ def evaluate(
 
   @jax.jit
   def batch_counts(rng):
-    key_task, key_synapses = jax.random.split(rng)
-    episodes = task.sample_batch(key_task, batch_size, k, k)
+    batch = sample_episodes(task, rng, batch_size, k)
     if model is None:
-      logits = jax.vmap(answer)(episodes)
+      logits = jax.vmap(answer)(batch)
     else:
-      inputs = model_inputs(task, model, episodes)
+      inputs = model_inputs(task, model, batch)
+      key_synapses = jax.random.split(rng)[1]
       logits = run_batch(model, params, key_synapses, inputs, remat=False)
-    return summed_counts(task, logits, episodes)
+    return summed_counts(task, logits, batch)
 
   totals = accumulate(batch_counts, seed, num_episodes, batch_size)
   return task.summarize(totals, num_synapses, num_state_floats)

@@ -5,7 +5,8 @@ the layered config end to end through the real entry point.
   MLP with the same weights (one and two hidden layers, both aggregations, both modes); R passes =
   R SGD steps per item in store order; recall = the MLP's forward pass.
 - delta_features: hidden weights unchanged, output weights = the normalized delta rule over the
-  hidden layer's features, in closed form.
+  hidden layer's features, in closed form; hebbian_features: the same with the Hebbian write
+  lr t a / |a|^2, which ignores what the output answers.
 """
 
 import json
@@ -170,6 +171,24 @@ def test_delta_features_is_the_normalized_delta_rule_over_frozen_features():
     phi = np.tanh(np.asarray(hidden_start) @ np.asarray(x))
     w = w + np.outer(np.asarray(target) - w @ phi, phi) / (phi @ phi)
     np.testing.assert_allclose(w @ phi, target, atol=1e-5)  # lr = 1: the item is met exactly
+  np.testing.assert_allclose(output_end, w, atol=1e-5, rtol=1e-5)
+
+
+def test_hebbian_features_is_the_normalized_hebb_rule_over_frozen_features():
+  config = layered_config((7,), "hetero", k=3)
+  with config.unlocked():
+    config.rule.delta_features_learning_rate = 0.5
+  episode, topo, _, start, end, _ = run_rule(config, "hebbian_features", seed=6)
+  hidden_start, output_start = layer_blocks(start, topo)
+  hidden_end, output_end = layer_blocks(end, topo)
+  np.testing.assert_array_equal(hidden_end, hidden_start)
+  np.testing.assert_array_equal(output_start, 0.0)
+  items = presentations(episode, config.task.store_steps)
+  assert len(items) == 3
+  w = np.zeros(output_start.shape)
+  for x, target in items:
+    phi = np.tanh(np.asarray(hidden_start) @ np.asarray(x))
+    w = w + 0.5 * np.outer(np.asarray(target), phi) / (phi @ phi)
   np.testing.assert_allclose(output_end, w, atol=1e-5, rtol=1e-5)
 
 

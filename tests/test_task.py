@@ -99,6 +99,7 @@ def test_oracle_is_exact_when_cues_are_unambiguous():
     ("delay_steps", -1, "task.delay_steps"),
     ("blank_slots", "middle", "task.blank_slots"),
     ("balanced_answers", True, "task.balanced_answers"),  # the tiny config is auto, untaught
+    ("cue_noise", 0.7, "task.cue_noise"),
   ],
 )
 def test_bad_task_values_name_the_key(key, value, match):
@@ -107,6 +108,29 @@ def test_bad_task_values_name_the_key(key, value, match):
     config[key] = value
   with pytest.raises(ValueError, match=match):
     remember.validate(config)
+
+
+@pytest.mark.parametrize("teaching", [False, True])
+def test_cue_noise_flips_shown_key_bits_and_nothing_else(teaching):
+  base = dict(mode="hetero", pattern_bits=16, k_min=8, k_max=8, teaching=teaching)
+  clean, noisy = make_task(**base), make_task(**base, cue_noise=0.5)
+  key = jax.random.PRNGKey(4)
+  a, b = clean.sample(key, 8), noisy.sample(key, 8)
+  # Storage, targets and masks are untouched; cue_noise = 0 is today's episode exactly.
+  for field in ("store_flags", "teaching", "targets", "loss_mask", "eval_mask", "patterns"):
+    np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+  np.testing.assert_array_equal(make_task(**base, cue_noise=0.0).sample(key, 8).inputs, a.inputs)
+  store = np.asarray(a.store_flags) > 0
+  np.testing.assert_array_equal(np.asarray(a.inputs)[store], np.asarray(b.inputs)[store])
+  recall = np.asarray(a.loss_mask).any(axis=1)
+  shown = np.abs(np.asarray(a.inputs)[recall]) > 0
+  assert np.all((np.asarray(b.inputs)[recall] != 0) == shown)  # nothing hidden or revealed
+  rates = []
+  for seed in range(40):  # one flip rate per episode, uniform in [0, 0.5]: mean 0.25
+    e, f = clean.sample(jax.random.PRNGKey(seed), 8), noisy.sample(jax.random.PRNGKey(seed), 8)
+    cue = np.asarray(e.inputs)[recall] != 0
+    rates.append(np.mean(np.asarray(e.inputs)[recall][cue] != np.asarray(f.inputs)[recall][cue]))
+  assert 0.15 < np.mean(rates) < 0.35 and np.std(rates) > 0.05
 
 
 @pytest.mark.parametrize("blank_slots", ["first", "last"])

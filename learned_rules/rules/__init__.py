@@ -92,13 +92,13 @@ RULES.register(
 )
 
 
-def _layered(config, context: Context, train_hidden: bool) -> BackpropRule:
+def _layered(config, context: Context, train_hidden: bool, hebbian: bool = False) -> BackpropRule:
   """backprop / delta_features on the context's network; ConfigError if the task cannot drive it."""
   if context.topology is None:
     raise ValueError(
       "rules 'backprop' and 'delta_features' need the topology (Context(topology=))."
     )
-  name = "backprop" if train_hidden else "delta_features"
+  name = "backprop" if train_hidden else ("hebbian_features" if hebbian else "delta_features")
   rule = BackpropRule(
     context.topology,
     aggregation=context.aggregation,
@@ -111,6 +111,7 @@ def _layered(config, context: Context, train_hidden: bool) -> BackpropRule:
     output_init_gain=None if train_hidden else 0.0,  # the delta rule starts from empty memory
     train_hidden=train_hidden,
     normalized=not train_hidden,
+    hebbian=hebbian,
   )
   if context.input_channels <= TEACHING_CHANNEL:
     raise ConfigError(
@@ -135,9 +136,13 @@ def _layered(config, context: Context, train_hidden: bool) -> BackpropRule:
 
 # Layered nets taught at their outputs (rules/backprop.py): 'backprop' performs one SGD step of
 # back-propagation per stored item; 'delta_features' learns only the output layer, by the
-# normalized delta rule over the frozen random hidden layer(s).
+# normalized delta rule over the frozen random hidden layer(s); 'hebbian_features' the same layer by
+# the Hebbian write (lr t a / |a|^2, the Hebb perceptron over the random features).
 RULES.register("backprop", lambda c, ctx: _layered(c, ctx, train_hidden=True))
 RULES.register("delta_features", lambda c, ctx: _layered(c, ctx, train_hidden=False))
+RULES.register(
+  "hebbian_features", lambda c, ctx: _layered(c, ctx, train_hidden=False, hebbian=True)
+)
 # A non-plastic baseline: an LSTM meta-trained by the same loop (memory only in its activations).
 RULES.register(
   "lstm", lambda c, ctx: LSTMModel(ctx.sequence_input_size, ctx.num_visible, c.lstm_hidden_size)

@@ -38,7 +38,9 @@ earlier, so recall_steps >= M + 1 (metrics read the last).
 `delta_features`: hidden weights random and frozen, output weights (zero at the start) learned by
 the normalized delta rule w_ij += lr (t_i - y_i) a_j / sum_j a_j^2 over the fixed random features
 a_j (lr = 1: y = t on the item just written). Its post neuron learns sum_j a_j^2 from the third
-forward-message component.
+forward-message component. `hebbian_features`: the same, with the Hebbian write
+w_ij += lr t_i a_j / sum_j a_j^2 (the error term ignores what the output answers): the one-pass
+Hebb perceptron over the random features.
 """
 
 import jax
@@ -119,6 +121,7 @@ class BackpropRule(Rule):
     output_init_gain: float | None = None,
     train_hidden: bool = True,
     normalized: bool = False,
+    hebbian: bool = False,
     readout_scale: float = 4.0,
   ):
     if nonlinearity not in NONLINEARITIES:
@@ -132,6 +135,7 @@ class BackpropRule(Rule):
     self.output_init_gain = init_gain if output_init_gain is None else output_init_gain
     self.train_hidden = train_hidden  # False: only synapses into sinks write (delta_features)
     self.normalized = normalized  # divide a write by sum_j a_j^2 of the post neuron's inputs
+    self.hebbian = hebbian  # a sink's error is -t whatever it answers: w += lr t a (Hebb)
     self.readout_scale = readout_scale  # logit = scale * y
     self.fan_in = np.asarray(topology.fan_in, np.float32)
     self.fan_out = np.asarray(topology.fan_out, np.float32)
@@ -215,7 +219,7 @@ class BackpropRule(Rule):
     taught = jnp.abs(target) > 0
     error_now = jnp.where(
       sink,
-      jnp.where(taught, activity - target, 0.0),
+      jnp.where(taught, (0.0 if self.hebbian else activity) - target, 0.0),
       _phi_derivative(self.nonlinearity, activity) * out_scale * backward[TERM],
     )
     errors_valid = sink | (out_scale * backward[VALID] >= h[FAN_OUT] - 0.5)

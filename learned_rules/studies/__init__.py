@@ -19,6 +19,7 @@ for _name in (
   "estimators",  # BPTT against evolution strategies at equal wall time
   "layered_table",  # layered hetero-association, rule x K
   "teacher_curves",  # unseen-key accuracy of a random teacher against K
+  "teacher_references",  # numpy textbook learners on the teacher task's own episodes
   "capacity",  # K*(N) by search, one set of parameters at every N
   "anatomy",  # a rule's storage update by pre/post activity, and where its memory lives
   "serial_position",  # recall by storage position

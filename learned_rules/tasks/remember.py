@@ -85,6 +85,13 @@ def validate(config) -> None:
       raise ConfigError(f"task.{key}={value!r}: must be a non-negative integer.")
   if not 0.0 <= config.hidden_fraction <= 1.0:
     raise ConfigError(f"task.hidden_fraction={config.hidden_fraction!r}: must be in [0, 1].")
+  cue_noise = config.get("cue_noise", 0.0)
+  if isinstance(cue_noise, bool) or not isinstance(cue_noise, int | float):
+    raise ConfigError(f"task.cue_noise={cue_noise!r}: must be a number in [0, 0.5].")
+  if not 0.0 <= cue_noise <= 0.5:
+    raise ConfigError(f"task.cue_noise={cue_noise!r}: must be in [0, 0.5].")
+  if cue_noise > 0 and config.mode == "sequence":
+    raise ConfigError("task.cue_noise > 0: only for 'auto' and 'hetero' cues, not 'sequence'.")
   if config.k_min > config.k_max:
     raise ConfigError(f"task.k_min={config.k_min} > task.k_max={config.k_max}.")
   blank_slots = config.get("blank_slots", "first")
@@ -269,6 +276,15 @@ class RememberTask(BitTargetLoss, Task):
     else:  # sequence, split pairs: the cue (frame, key) shows none of the target's bits
       hidden = jnp.ones((k_max, v))
 
+    # Cue noise: each shown bit of a recall cue flipped with one probability per episode, drawn
+    # uniformly in [0, task.cue_noise] (0: the stored bits exactly).
+    cue_noise = cfg.get("cue_noise", 0.0)
+    flips = jnp.ones((k_max, keys.shape[-1]))
+    if cue_noise > 0:
+      key_rate, key_bits = jax.random.split(jax.random.fold_in(key_hidden, 1))
+      rate = jax.random.uniform(key_rate, (), maxval=cue_noise)
+      flips = jnp.where(jax.random.uniform(key_bits, flips.shape) < rate, -1.0, 1.0)
+
     store_slot = jnp.asarray(np.maximum(sched.store_slot, 0))
     is_store = jnp.asarray(sched.store_slot >= 0) & slot_active[store_slot]
     store_inputs = keys[store_slot, sched.store_frame] * is_store[:, None]
@@ -285,9 +301,9 @@ class RememberTask(BitTargetLoss, Task):
     if cfg.mode == "sequence":
       cue = jnp.where(is_cue[:, None], patterns[recalled, 0], 0.0)
     elif self.split_pairs:
-      cue = keys[recalled, 0]
+      cue = keys[recalled, 0] * flips[recall_slot]
     else:
-      cue = target_pm * (1.0 - step_hidden)
+      cue = target_pm * (1.0 - step_hidden) * flips[recall_slot]
     recall_inputs = cue * is_recall[:, None]
 
     scored = is_recall & ~is_cue
@@ -305,16 +321,18 @@ class RememberTask(BitTargetLoss, Task):
       recall_item=jnp.where(jnp.asarray(sched.recall_slot >= 0), items, -1),
       patterns=patterns,
       num_patterns=jnp.asarray(num_patterns),
-      oracle_targets=self._oracle(keys, answers, slot_active, recalled, step_hidden),
+      oracle_targets=self._oracle(
+        keys, answers, slot_active, recalled, step_hidden, flips[recall_slot]
+      ),
     )
     chex.assert_shape([episode.inputs, episode.teaching, episode.targets], (self.length, v))
     return episode
 
-  def _oracle(self, keys, answers, slot_active, recalled, step_hidden):
+  def _oracle(self, keys, answers, slot_active, recalled, step_hidden, flips):
     """Nearest stored item to the cue on its visible bits; answers that item's frame."""
     sched = self.schedule
     cue_frame = 0 if self.config.mode == "sequence" else sched.recall_frame
-    cue = keys[recalled, cue_frame]  # (T, V) what the cue shows, before hiding
+    cue = keys[recalled, cue_frame] * flips  # (T, V) what the cue shows, before hiding
     shown = self.config.mode != "sequence" and not self.split_pairs
     visible = 1.0 - step_hidden if shown else jnp.ones_like(cue)
     candidates = keys[:, 0]  # (k_max, V) first frame of each stored item
