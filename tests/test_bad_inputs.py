@@ -100,6 +100,12 @@ CASES = {
     config="configs/studies/capacity.py",
     module="experiments.study",
   ),
+  "study_bad_axis": Case(
+    ("--config.axes=('task.delay_stepz=0 4',)",),
+    ("delay_stepz", "not a key of the remember task"),
+    config="configs/studies/timing.py",
+    module="experiments.study",
+  ),
   "study_no_config": Case(
     config=None, module="experiments.study", expect=("--config is required",)
   ),

@@ -23,6 +23,7 @@ for _name in (
   "capacity",  # K*(N) by search, one set of parameters at every N
   "anatomy",  # a rule's storage update by pre/post activity, and where its memory lives
   "serial_position",  # recall by storage position
+  "timing",  # one rule across the task's timing and difficulty axes
   "hopfield_reference",  # a textbook numpy Hopfield net beside the engine's Hebbian rules
   "diversity",  # do the hidden neurons of a layered net differ
   "headline",  # the headline rule trained from scratch, stage by stage
