@@ -4,8 +4,11 @@ closed form, numpy's own teacher episodes, beside the engine's hand-written rule
 
   python -m experiments.study --config=configs/studies/teacher_references.py
 
-About 15 min on this 2-core CPU (both networks, both teachers, K = 4, 8, 16, 32, 256 episodes).
+About 10 min on this 2-core CPU for the hand-written and numpy rows (both networks, both teachers,
+K = 4, 8, 16, 32, 256 episodes) and about 2 min more per saved learned rule.
 """
+
+import os
 
 from configs.studies import common
 
@@ -22,6 +25,16 @@ def get_config():
   config.wide_features = 512  # width of the wide random layer of the numpy Hebb reference
   config.large_d = 512  # bits of the large-D textbook episodes (K scaled to the same a = K / D)
   config.large_d_episodes = 16  # large-D textbook episodes per K (64 unseen keys each)
-  config.committed = ()  # 'network:label=rule_dir': saved learned rules evaluated as they are
+  # 'network:label=rule_dir': saved learned rules evaluated as they are, here the rules meta-trained
+  # only on remembering random patterns (no teacher): the headline and default rules (auto-
+  # association, fully connected) and the layered rules from the hand-set start (taught pairs).
+  config.committed = tuple(
+    [f"fully_connected:{os.path.basename(rule)}={rule}" for rule in common.headline_rules()]
+    + [
+      f"fully_connected:default_lr4e3_s{seed}=results/rules/default_lr4e3_s{seed}"
+      for seed in range(3)
+    ]
+    + [f"layered:layered_warm_s{seed}=results/rules/layered_warm_s{seed}" for seed in range(3)]
+  )
   config.overrides = ()  # 'key=value' overrides of every config (e.g. tiny sizes)
   return config

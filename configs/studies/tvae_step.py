@@ -2,8 +2,8 @@ r"""TVAE training-step time per MNIST row at the reference's batch of 8, each ne
 VAE timed in the same process.
 
   python -m experiments.study --config=configs/studies/tvae_step.py
-  python -m experiments.study --config=configs/studies/tvae_step.py --config.repeats=3 \
-    --config.label="after"
+  python -m experiments.study --config=configs/studies/tvae_step.py --config.w_method=shifts \
+    --config.label="before: a sum of shifted copies"
 
 About 2 min on this 2-core CPU (compilation of eight models dominates).
 """
@@ -32,5 +32,6 @@ def get_config():
     row.data.dataset = "synthetic"  # step time does not depend on the pixels: no data needed
   config.batch_size = 8  # sequences per step (the reference's)
   config.repeats = 5  # timed steps per row (medians)
+  config.w_method = ""  # every row's model.w_method ('': as configured, 'shifts': the old sum)
   config.label = ""  # a name for this run in the report (e.g. the topographic sum's method)
   return config

@@ -36,6 +36,7 @@ def get_config():
   config.model.time_window = 13  # L, time offsets pooled by W, centred on 0 (13 of 2S=36)
   config.model.cap_window = 3  # K, capsule band width (odd); pools |e - d| <= (K - 1) / 2
   config.model.mu_init = 30.0  # initial value of the learnable shift μ in t = (z + μ)/...
+  config.model.w_method = "auto"  # how W(u²) is summed: 'auto', 'matrix' or 'shifts' (same sum)
   config.model.epsilon = 1e-6  # ε in t = (z + μ) / sqrt(W(u²) + ε)
 
   config.optimizer = "sgd"  # sgd (momentum) | adam

@@ -16,17 +16,25 @@ KIND = "tvae_step"
 def validate(config) -> None:
   if step_timing.BASELINE not in config.rows:
     raise ConfigError(f"rows: needs the baseline row {step_timing.BASELINE!r}.")
+  if config.w_method not in ("", "auto", "matrix", "shifts"):
+    raise ConfigError(f"w_method={config.w_method!r}: expected '', 'auto', 'matrix' or 'shifts'.")
   if config.repeats < 1 or config.batch_size < 1:
     raise ConfigError("repeats and batch_size: must be >= 1.")
 
 
 def run(config) -> list:
-  rows = step_timing.measure(dict(config.rows.items()), config.batch_size, config.repeats)
+  rows = dict(config.rows.items())
+  if config.w_method:
+    rows = {name: row.copy_and_resolve_references() for name, row in rows.items()}
+    for row in rows.values():
+      row.model.w_method = config.w_method
+  rows = step_timing.measure(rows, config.batch_size, config.repeats)
   records_io.append(
     config.records,
     {
       "kind": KIND,
       "label": config.label,
+      "w_method": config.w_method or "auto",
       "rows": rows,
       **records_io.provenance(config.machine),
     },
@@ -58,7 +66,8 @@ def section(context) -> list[str]:
   for record in found[-2:]:
     batch = record["rows"][0]["batch_size"] if record["rows"] else "-"
     lines += [
-      f"**{record['label'] or 'run'}** ({record['date']}, batch {batch}, {record['machine']}):",
+      f"**{record['label'] or 'run'}** (W(u²) by `{record.get('w_method', 'auto')}`, "
+      f"{record['date']}, batch {batch}, {record['machine']}):",
       "",
       *table(record["rows"]),
       "",

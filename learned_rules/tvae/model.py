@@ -86,6 +86,7 @@ class TopographicVAE(nn.Module):
   n_pixels: int
   mu_init: float = 30.0
   epsilon: float = EPSILON  # t = (z + μ) / sqrt(W(u²) + epsilon)
+  w_method: str = "auto"  # how W(u²) is computed (topography.apply_w): the same sum either way
 
   def setup(self):
     dim = self.topography.latent_dim
@@ -107,7 +108,7 @@ class TopographicVAE(nn.Module):
     """The topographic variable for latents of shape (..., S, D)."""
     if not self.topography.uses_u:
       return z
-    variance = topo_lib.apply_w(self.topography, jnp.square(u))
+    variance = topo_lib.apply_w(self.topography, jnp.square(u), self.w_method)
     return (z + self.mu) / jnp.sqrt(variance + self.epsilon)
 
   def decode(self, t):

@@ -114,6 +114,9 @@ def make_topography(
   return Topography(variant, n_caps, (side, side), offsets)
 
 
+W_METHODS = ("auto", "matrix", "shifts")  # how apply_w sums: every one is the same linear map
+
+
 def apply_w(topography: Topography, u_squared: jnp.ndarray, method: str = "auto") -> jnp.ndarray:
   """W(u²) for u² of shape (..., S, D); returns the same shape.
 

@@ -66,6 +66,10 @@ def validate(config) -> None:
     raise ConfigError(f"data.dataset={config.data.dataset!r}: expected one of {datasets}")
   if config.optimizer not in OPTIMIZERS:
     raise ConfigError(f"optimizer={config.optimizer!r}: expected one of {OPTIMIZERS}")
+  if config.model.get("w_method", "auto") not in topo_lib.W_METHODS:
+    raise ConfigError(
+      f"model.w_method={config.model.w_method!r}: expected one of {topo_lib.W_METHODS}"
+    )
   if config.model.variant not in topo_lib.VARIANTS:
     raise ConfigError(
       f"model.variant={config.model.variant!r}: expected one of {topo_lib.VARIANTS}"
@@ -148,7 +152,9 @@ class SequenceSource:
 def make_model(config, n_pixels: int) -> model_lib.TopographicVAE:
   m = config.model
   topography = topo_lib.make_topography(m.variant, m.n_caps, m.cap_dim, m.time_window, m.cap_window)
-  return model_lib.TopographicVAE(topography, n_pixels, m.mu_init, m.epsilon)
+  return model_lib.TopographicVAE(
+    topography, n_pixels, m.mu_init, m.epsilon, m.get("w_method", "auto")
+  )
 
 
 def make_optimizer(config) -> optax.GradientTransformation:

@@ -1,8 +1,10 @@
 """step_timing.measure on tiny synthetic configs: the rows' keys and positive times."""
 
 import ml_collections
+import pytest
 
-from learned_rules.tvae import step_timing
+from learned_rules.common.errors import ConfigError
+from learned_rules.tvae import step_timing, train
 
 
 def tiny_config(variant: str, time_window: int) -> ml_collections.ConfigDict:
@@ -52,3 +54,14 @@ def test_measure_gives_every_row_a_positive_time_and_a_ratio_to_the_vae():
     assert row["ratio_to_vae"] > 0
   assert rows[0]["ratio_to_vae"] == 1.0
   assert configs["VAE"].batch_size == 2  # the caller's config is left as it was
+
+
+def test_w_method_reaches_the_model_and_a_bad_one_is_named():
+  config = tiny_config("tvae", 3)
+  assert train.make_model(config, 16).w_method == "auto"  # configs without the key: 'auto'
+  config.model.w_method = "shifts"
+  train.validate(config)
+  assert train.make_model(config, 16).w_method == "shifts"
+  config.model.w_method = "fft"
+  with pytest.raises(ConfigError, match="model.w_method='fft'"):
+    train.validate(config)
