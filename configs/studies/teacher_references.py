@@ -34,7 +34,14 @@ def get_config():
       f"fully_connected:default_lr4e3_s{seed}=results/rules/default_lr4e3_s{seed}"
       for seed in range(3)
     ]
+    + ["fully_connected:n64_untrained_s0=results/rules/n64_untrained_s0"]  # their untrained start
+    # trained on hetero pairs [x, y] (cue x), without and with cue noise: a contrast
+    + [
+      f"fully_connected:hetero_{n}=results/rules/hetero_{n}"
+      for n in ("fc_clean_s0", "fc_noise04_s0")
+    ]
     + [f"layered:layered_warm_s{seed}=results/rules/layered_warm_s{seed}" for seed in range(3)]
+    + ["layered:layered_hebbian_start=results/rules/layered_hebbian_start"]  # their start
   )
   config.overrides = ()  # 'key=value' overrides of every config (e.g. tiny sizes)
   return config
