@@ -165,6 +165,20 @@ def value_of(setting: str):
   return overrides.parse_value(setting.split("=", 1)[1])
 
 
+def setting_order(setting: str) -> tuple:
+  """'as trained' first, then by axis and value."""
+  if setting == AS_TRAINED:
+    return ("", 0)
+  return (axis_of(setting), value_of(setting))
+
+
+def listed(settings: list, most: int = 8) -> str:
+  """Up to `most` settings by name, then how many more."""
+  settings = sorted(settings, key=setting_order)
+  text = ", ".join(settings[:most]) or "none"
+  return text + (f" and {len(settings) - most} more" if len(settings) > most else "")
+
+
 def verdicts(points: dict, reference: str, tolerance: float) -> dict:
   """Per rule: as trained, worst setting, settings below the reference, unexplained drops."""
   ref = points.get(reference, {})
@@ -184,8 +198,12 @@ def verdicts(points: dict, reference: str, tolerance: float) -> dict:
         s in ref and ref_trained is not None and ref[s] <= ref_trained - (trained - scores[s])
       )
     )
+    shared = [s for s in scores if s in ref]
+    worst_gap = min(shared, key=lambda s: scores[s] - ref[s]) if shared else worst
     out[rule] = {
       "as_trained": trained,
+      "worst_against_reference": worst_gap,
+      "gap": scores[worst_gap] - ref.get(worst_gap, scores[worst_gap]),
       "worst": worst,
       "worst_accuracy": scores[worst],
       "below_reference": below,
@@ -221,21 +239,22 @@ def markdown(records: list, reference: str, tolerance: float) -> list[str]:
         )
       lines.append("")
     lines += [
-      f"| rule | as trained | worst setting | settings below {reference} | "
+      f"| rule | as trained | worst setting | worst against {reference} | "
+      f"settings below {reference} | "
       f"unexplained drops > {tolerance:g} | target met |",
-      "|---|---:|---|---|---|---|",
+      "|---|---:|---|---|---|---|---|",
     ]
     for rule, v in verdicts(points, reference, tolerance).items():
       if rule == reference:
         below = "(the reference)"
       else:
-        below = f"{len(v['below_reference'])} of {v['settings']}: " + (
-          ", ".join(v["below_reference"]) or "none"
-        )
-      drops = f"{len(v['drops'])}: " + (", ".join(v["drops"]) or "none")
+        below = f"{len(v['below_reference'])} of {v['settings']}: " + listed(v["below_reference"])
+      drops = f"{len(v['drops'])}: " + listed(v["drops"])
+      against = "-" if rule == reference else f"{v['worst_against_reference']} ({v['gap']:+.4f})"
       met = "yes" if not v["drops"] and (rule == reference or not v["below_reference"]) else "no"
       lines.append(
-        f"| {rule} | {v['as_trained']:.4f} | {v['worst']} ({v['worst_accuracy']:.4f}) | {below} "
+        f"| {rule} | {v['as_trained']:.4f} | {v['worst']} ({v['worst_accuracy']:.4f}) "
+        f"| {against} | {below} "
         f"| {drops} | {met} |"
       )
     lines.append("")
