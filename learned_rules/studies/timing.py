@@ -124,8 +124,8 @@ def run(config) -> list:
   done = {(r["rule"], r["n"], r["k"], r["setting"]) for r in records_io.read(config.records, KIND)}
   common = records_io.provenance(config.machine)
   for rule in config.rules:
+    label = rule_config(rule, config, {})[0]
     for name, changes in settings(config).items():
-      label = rule_config(rule, config, {})[0]
       if (label, config.n, config.k, name) in done:
         continue
       start = time.time()
