@@ -31,6 +31,7 @@ for _name in (
   "bench_sharding",  # one network split over several devices
   "tvae_table",  # the Topographic VAE rows and their controls (RESULTS_TVAE.md)
   "tvae_step",  # TVAE training-step time per row
+  "tvae_curves",  # TVAE metrics against epochs, trained and untrained
 ):
   STUDIES.register(_name, f"learned_rules.studies.{_name}")
 
