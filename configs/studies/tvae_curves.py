@@ -1,7 +1,8 @@
 r"""TVAE learning curves: log p(x), E_eq and the pixel equivariance error every 5 epochs of the
 100-epoch MNIST runs, each next to the same config and seed untrained.
 
-  bash results/tvae_100_epochs/queue_vae.sh; bash results/tvae_100_epochs/queue_tvae.sh  # train
+  bash results/tvae_100_epochs/queue_vae.sh  # train (each queue resumes what is unfinished)
+  bash results/tvae_100_epochs/queue_tvae.sh; bash results/tvae_100_epochs/queue_tvae_l0.sh
   python -m experiments.study --config=configs/studies/tvae_curves.py
 
 Reads each run's workdir (`<root>/<workdir>`: config.json, metrics.jsonl) and evaluates its
@@ -24,5 +25,7 @@ def get_config():
     "TVAE_L13_s1|TVAE L=13/36",
     "TVAE_L13_s2|TVAE L=13/36",
     "TVAE_L0_s0|TVAE L=0",
+    "TVAE_L0_s1|TVAE L=0",
+    "TVAE_L0_s2|TVAE L=0",
   )
   return config
