@@ -49,8 +49,6 @@ def validate(config) -> None:
   parse_runs(config.runs)
   if not config.runs:
     raise ConfigError("runs: name at least one 'workdir|row label'.")
-  if not os.path.isdir(config.root):
-    raise ConfigError(f"root={config.root!r}: no such directory (the runs' workdirs live there).")
 
 
 def read_curve(workdir: str) -> tuple[list, dict]:
@@ -106,6 +104,11 @@ def untrained_eval(workdir: str, config) -> dict:
 
 
 def run(config) -> list:
+  if not os.path.isdir(config.root):  # checked here, not in validate: a fresh clone has no runs
+    raise ConfigError(
+      f"root={config.root!r}: no such directory; train the runs there first "
+      "(results/tvae_100_epochs/queue_*.sh) or point root at their parent directory."
+    )
   found = []
   for name, row in parse_runs(config.runs):
     workdir = os.path.join(config.root, name)

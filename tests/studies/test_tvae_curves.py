@@ -92,7 +92,8 @@ def test_bad_inputs_name_what_to_fix(tmp_path):
   with pytest.raises(ConfigError, match="workdir\\|row label"):
     curves.validate(study_config("tvae_curves", runs=("VAE_s0",), root=str(tmp_path)))
   with pytest.raises(ConfigError, match="no such directory"):
-    curves.validate(study_config("tvae_curves", root=str(tmp_path / "nowhere")))
+    curves.run(study_config("tvae_curves", root=str(tmp_path / "nowhere")))
+  curves.validate(study_config("tvae_curves", root=str(tmp_path / "nowhere")))  # a fresh clone
   options = study_config(
     "tvae_curves", root=str(tmp_path), runs=("x|VAE",), records=str(tmp_path / "r.jsonl")
   )
