@@ -32,6 +32,7 @@ for _name in (
   "tvae_table",  # the Topographic VAE rows and their controls (RESULTS_TVAE.md)
   "tvae_step",  # TVAE training-step time per row
   "tvae_curves",  # TVAE metrics against epochs, trained and untrained
+  "tvae_organization",  # TVAE latent units by preferred digit, trained and untrained
 ):
   STUDIES.register(_name, f"learned_rules.studies.{_name}")
 

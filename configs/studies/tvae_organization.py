@@ -1,0 +1,33 @@
+r"""TVAE topographic organization by digit: each MNIST run's latent units coloured by the digit
+they prefer, with d' selectivity and neighbour agreement, next to the same model untrained.
+
+  python -m experiments.make_mnist --out_dir=data/mnist   # once
+  python -m experiments.study --config=configs/studies/tvae_table.py \
+    "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2')"
+  python -m experiments.study --config=configs/studies/tvae_organization.py
+
+The first study command trains the MNIST rows (10 epochs each) in runs/tvae_long; this one reads
+their checkpoints (read only) and measures each on the same test digits, about 30 s a run on
+this 2-core CPU. For the 100-epoch runs: `--config.root=runs/tvae100` and
+`"--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
+"""
+
+from configs.studies import common
+
+
+def get_config():
+  config = common.study("tvae_organization", "results/tvae_organization.jsonl")
+  del config["bases"]
+  config.root = "runs/tvae_long"  # where the runs' workdirs are
+  config.runs = (  # 'workdir|row label': the runs to read, by row (tvae_table's workdir names)
+    "VAE|VAE",
+    "BubbleVAE|BubbleVAE",
+    "TVAE_L_0|TVAE L=0",
+    "TVAE_L_5_36|TVAE L=5/36",
+    "TVAE_L_13_36|TVAE L=13/36",
+    "TVAE_L_1_2|TVAE L=1/2",
+  )
+  config.num_images = 2000  # test digits, one sequence each (a seeded subset)
+  config.seed = 0  # the subset, the sequences' transforms and the sampled t's noise
+  config.batch_size = 100  # sequences per forward pass
+  return config
