@@ -3,12 +3,13 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
 
   python -m experiments.make_mnist --out_dir=data/mnist   # once
   python -m experiments.study --config=configs/studies/tvae_table.py \
-    "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2')"
+    "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2', \
+    'TVAE L=13/36, time-shuffled', '2-D TVAE')"
   python -m experiments.study --config=configs/studies/tvae_organization.py
 
-The first study command trains the MNIST rows (10 epochs each) in runs/tvae_long; this one reads
-their checkpoints (read only) and measures each on the same test digits, about 30 s a run on
-this 2-core CPU. For the 100-epoch runs: `--config.root=runs/tvae100` and
+The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE 50
+epochs of single frames); this one reads their checkpoints (read only) and measures each on the
+same test digits. For the 100-epoch runs: `--config.root=runs/tvae100` and
 `"--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
 """
 
@@ -26,6 +27,8 @@ def get_config():
     "TVAE_L_5_36|TVAE L=5/36",
     "TVAE_L_13_36|TVAE L=13/36",
     "TVAE_L_1_2|TVAE L=1/2",
+    "TVAE_L_13_36__time_shuffled|TVAE L=13/36, time-shuffled",
+    "2_D_TVAE|2-D TVAE",
   )
   config.num_images = 2000  # test digits, one sequence each (a seeded subset)
   config.seed = 0  # the subset, the sequences' transforms and the sampled t's noise

@@ -11,9 +11,10 @@ up, see figures.sampled_t), then per latent unit
   class against all other frames (the reference's statistic; it marks a unit as selective for a
   class when d' >= 0.85).
 
-The units are laid out as the model reshapes t: n_caps rows x cap_dim columns, the column being
-the circular capsule dimension that W pools along. `smoothness` is the fraction of neighbouring
-units along that dimension (circular, within a capsule) whose preferred classes agree;
+The units are laid out as the model reshapes t: (n_caps, *cap_shape), each capsule axis circular
+(one axis of cap_dim units for the capsule models; an 18 x 18 torus for the 2-D TVAE).
+`smoothness` is the fraction of neighbouring units along the capsule axes (circular, within a
+capsule; averaged over the axes) whose preferred classes agree;
 `shuffled_smoothness` is the same after permuting the units at random (the control: about
 Σ_k p_k², p_k the fraction of units preferring class k).
 """
@@ -170,7 +171,7 @@ def class_map(
     sums += one_hot.T @ frames
     squares += one_hot.T @ np.square(frames)
     counts += one_hot.sum(0)
-  return statistics(sums, squares, counts, (topo.n_caps, topo.cap_dim))
+  return statistics(sums, squares, counts, (topo.n_caps, *topo.cap_shape))
 
 
 def statistics(sums, squares, counts, grid) -> dict:
@@ -206,9 +207,21 @@ def statistics(sums, squares, counts, grid) -> dict:
 
 
 def smoothness(preferred, grid) -> float:
-  """Fraction of circular neighbours (c, c + 1 mod cap_dim) within a capsule sharing a class."""
+  """Fraction of circular neighbours (c, c + 1 mod the axis' length) within a capsule sharing a
+  class, averaged over the capsule axes (grid: (n_caps, *cap_shape))."""
   classes = np.asarray(preferred).reshape(grid)
-  return float(np.mean(classes == np.roll(classes, -1, axis=-1)))
+  axes = range(1, len(grid))
+  return float(np.mean([np.mean(classes == np.roll(classes, -1, axis=a)) for a in axes]))
+
+
+def image_grid(values, grid) -> np.ndarray:
+  """Per-unit values as a 2-D picture: capsules stacked as rows (a 1-D capsule a row of units; a
+  2-D capsule its own rows), so a torus is drawn as its square."""
+  values = np.asarray(values).reshape(grid)
+  if values.ndim == 2:
+    return values
+  n_caps, rows = grid[0], grid[1]
+  return values.reshape(n_caps * rows, -1)
 
 
 def shuffled_smoothness(preferred, grid, n_shuffles: int = 200, seed: int = 0) -> float:
@@ -249,9 +262,9 @@ def plot_panels(panels, path: str, columns: int = 2, max_alpha_dprime: float = 2
   for ax in axes.ravel()[len(panels) :]:
     ax.axis("off")
   for ax, (title, stats) in zip(axes.ravel(), panels, strict=False):
-    grid = stats["grid"]
-    rgb = colours[np.asarray(stats["preferred"])].reshape(*grid, 3)
-    alpha = np.clip(np.asarray(stats["selectivity"]) / max_alpha_dprime, 0.0, 1.0).reshape(grid)
+    grid = tuple(stats["grid"])
+    rgb = colours[image_grid(stats["preferred"], grid)]
+    alpha = np.clip(image_grid(stats["selectivity"], grid) / max_alpha_dprime, 0.0, 1.0)
     image = alpha[..., None] * rgb + (1.0 - alpha[..., None])  # over white
     ax.imshow(image, interpolation="nearest", aspect="equal")
     s = summary(stats)
@@ -260,8 +273,9 @@ def plot_panels(panels, path: str, columns: int = 2, max_alpha_dprime: float = 2
       f"(shuf {s['shuffled_smoothness']:.2f})",
       fontsize=8,
     )
-    ax.set_xlabel("capsule dimension (circular)", fontsize=7)
-    ax.set_ylabel("capsule", fontsize=7)
+    torus = len(grid) == 3
+    ax.set_xlabel("torus column" if torus else "capsule dimension (circular)", fontsize=7)
+    ax.set_ylabel("torus row" if torus else "capsule", fontsize=7)
     ax.tick_params(labelsize=6)
   handles = [Patch(color=colours[k], label=str(k)) for k in range(N_CLASSES)]
   fig.legend(

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Background queue: TVAE L=0 MNIST seeds 1 and 2 at the reference's 100 epochs (seed 0 diverged
 # at step 62,811 at these settings; these seeds show whether that is the seed or the recipe).
-cd "$(dirname "$0")/../.."
-for seed in 1 2; do
+cd "$(dirname "$0")/../.." && mkdir -p runs/tvae100
+for seed in ${@:-1 2}; do  # seeds to train, in order (arguments; default 1 2)
   name=TVAE_L0_s$seed
   if [ -f runs/tvae100/$name/eval.json ]; then continue; fi
   echo "=== $name $(date)"

@@ -108,3 +108,21 @@ def test_restore_params_round_trip(tmp_path, monkeypatch):
   for a, b in zip(jax.tree.leaves(initial), jax.tree.leaves(expected), strict=True):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
   assert float(initial["params"]["mu"]) == 30.0 != float(params["params"]["mu"])
+
+
+def test_a_torus_counts_neighbours_along_both_axes_and_is_drawn_square(tmp_path):
+  grid = (1, 6, 6)
+  rows = np.repeat(np.arange(6) % 2, 6).reshape(6, 6)  # stripes: rows alternate 0, 1
+  # along the columns every neighbour agrees, along the rows none: half on average
+  assert org.smoothness(rows.ravel(), grid) == 0.5
+  assert org.smoothness(np.zeros(36, int), grid) == 1.0
+  assert org.image_grid(rows.ravel(), grid).shape == (6, 6)
+  assert org.image_grid(np.arange(24), (2, 3, 4)).shape == (6, 4)
+  stats = {
+    "preferred": rows.ravel(),
+    "selectivity": np.ones(36),
+    "reference_class": rows.ravel(),
+    "grid": grid,
+  }
+  org.plot_panels([("torus", stats)], str(tmp_path / "torus.png"), columns=1)
+  assert (tmp_path / "torus.png").stat().st_size > 0
