@@ -33,6 +33,7 @@ for _name in (
   "tvae_step",  # TVAE training-step time per row
   "tvae_curves",  # TVAE metrics against epochs, trained and untrained
   "tvae_organization",  # TVAE latent units by preferred digit, trained and untrained
+  "tvae_claims",  # the TVAE abstract's claims against the records, paired over seeds
 ):
   STUDIES.register(_name, f"learned_rules.studies.{_name}")
 
