@@ -4,12 +4,12 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
   python -m experiments.make_mnist --out_dir=data/mnist   # once
   python -m experiments.study --config=configs/studies/tvae_table.py \
     "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2', \
-    'TVAE L=13/36, time-shuffled', '2-D TVAE')"
+    'TVAE L=13/36, time-shuffled', '2-D TVAE')" --config.mnist_2d_epochs=250
   python -m experiments.study --config=configs/studies/tvae_organization.py
 
-The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE 50
-epochs of single frames); this one reads their checkpoints (read only) and measures each on the
-same test digits. For the 100-epoch runs: `--config.root=runs/tvae100` and
+The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE
+250 epochs of single frames, as RESULTS_TVAE.md's table has them); this one reads their
+checkpoints (read only) and measures each on the same test digits. For the 100-epoch runs: `--config.root=runs/tvae100` and
 `"--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
 """
 
