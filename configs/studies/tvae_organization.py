@@ -5,12 +5,17 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
   python -m experiments.study --config=configs/studies/tvae_table.py \
     "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2', \
     'TVAE L=13/36, time-shuffled', '2-D TVAE')" --config.mnist_2d_epochs=250
+  for seed in 1 2; do python -m experiments.study --config=configs/studies/tvae_table.py \
+    "--config.only=('2-D TVAE', 'TVAE L=13/36')" --config.mnist_2d_epochs=250 \
+    --config.root=runs/tvae_long_s$seed "--config.overrides=('seed=$seed',)" \
+    --config.records=runs/tvae_long_s$seed/reports.jsonl --config.figures_dir=runs/tvae_long_s$seed; done
   python -m experiments.study --config=configs/studies/tvae_organization.py
 
 The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE
-250 epochs of single frames, as RESULTS_TVAE.md's table has them); this one reads their
-checkpoints (read only) and measures each on the same test digits. For the 100-epoch runs: `--config.root=runs/tvae100` and
-`"--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
+250 epochs of single frames, as RESULTS_TVAE.md's table has them), the second seeds 1 and 2 of
+two of them in runs/tvae_long_s1 and _s2; this one reads their checkpoints (read only) and
+measures each on the same test digits. A run not trained yet is skipped. For the 100-epoch runs:
+`--config.root=runs/tvae100 "--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
 """
 
 from configs.studies import common
@@ -19,16 +24,20 @@ from configs.studies import common
 def get_config():
   config = common.study("tvae_organization", "results/tvae_organization.jsonl")
   del config["bases"]
-  config.root = "runs/tvae_long"  # where the runs' workdirs are
+  config.root = "runs"  # the runs' workdirs are <root>/<workdir>
   config.runs = (  # 'workdir|row label': the runs to read, by row (tvae_table's workdir names)
-    "VAE|VAE",
-    "BubbleVAE|BubbleVAE",
-    "TVAE_L_0|TVAE L=0",
-    "TVAE_L_5_36|TVAE L=5/36",
-    "TVAE_L_13_36|TVAE L=13/36",
-    "TVAE_L_1_2|TVAE L=1/2",
-    "TVAE_L_13_36__time_shuffled|TVAE L=13/36, time-shuffled",
-    "2_D_TVAE|2-D TVAE",
+    "tvae_long/VAE|VAE",
+    "tvae_long/BubbleVAE|BubbleVAE",
+    "tvae_long/TVAE_L_0|TVAE L=0",
+    "tvae_long/TVAE_L_5_36|TVAE L=5/36",
+    "tvae_long/TVAE_L_13_36|TVAE L=13/36",
+    "tvae_long_s1/TVAE_L_13_36|TVAE L=13/36",
+    "tvae_long_s2/TVAE_L_13_36|TVAE L=13/36",
+    "tvae_long/TVAE_L_1_2|TVAE L=1/2",
+    "tvae_long/TVAE_L_13_36__time_shuffled|TVAE L=13/36, time-shuffled",
+    "tvae_long/2_D_TVAE|2-D TVAE",
+    "tvae_long_s1/2_D_TVAE|2-D TVAE",
+    "tvae_long_s2/2_D_TVAE|2-D TVAE",
   )
   config.num_images = 2000  # test digits, one sequence each (a seeded subset)
   config.seed = 0  # the subset, the sequences' transforms and the sampled t's noise
