@@ -4,7 +4,7 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
   python -m experiments.make_mnist --out_dir=data/mnist   # once
   python -m experiments.study --config=configs/studies/tvae_table.py \
     "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2', \
-    'TVAE L=13/36, time-shuffled', '2-D TVAE')" --config.mnist_2d_epochs=250
+    '2-D TVAE')" --config.mnist_2d_epochs=250
   for seed in 1 2; do python -m experiments.study --config=configs/studies/tvae_table.py \
     "--config.only=('2-D TVAE', 'TVAE L=13/36')" --config.mnist_2d_epochs=250 \
     --config.root=runs/tvae_long_s$seed "--config.overrides=('seed=$seed',)" \
@@ -34,7 +34,6 @@ def get_config():
     "tvae_long_s1/TVAE_L_13_36|TVAE L=13/36",
     "tvae_long_s2/TVAE_L_13_36|TVAE L=13/36",
     "tvae_long/TVAE_L_1_2|TVAE L=1/2",
-    "tvae_long/TVAE_L_13_36__time_shuffled|TVAE L=13/36, time-shuffled",
     "tvae_long/2_D_TVAE|2-D TVAE",
     "tvae_long_s1/2_D_TVAE|2-D TVAE",
     "tvae_long_s2/2_D_TVAE|2-D TVAE",

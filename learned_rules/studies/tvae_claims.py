@@ -108,7 +108,8 @@ def organization_rows(organization: list) -> list[str]:
     )
     verdict = (
       f"d' above both controls on {above} of {len(group)} seeds; neighbours agree "
-      f"{'more' if min(nbr) > max(nbr_untrained) else 'not more'} than untrained"
+      f"{'more' if min(nbr) > max(*nbr_untrained, *nbr_chance) else 'not more'} than both "
+      "controls (untrained, units permuted)"
     )
     lines.append(f"| organized by digit class | d', neighbours | {numbers} | {verdict} |")
   return lines

@@ -67,7 +67,7 @@ def test_claims_pair_finished_runs_by_seed_and_count_each_comparison(records_dir
   text = "\n".join(claims.run(study_config("tvae_claims", records_dir=str(records_dir))))
   assert "higher than VAE on 1 of 2 seeds" in text
   assert "lower than VAE on 2 of 2 seeds; better than its untrained model on 0 of 2" in text
-  assert "d' above both controls on 1 of 1 seeds; neighbours agree more than untrained" in text
+  assert "d' above both controls on 1 of 1 seeds; neighbours agree more than both" in text
   assert "d' above both controls on 0 of 1 seeds; neighbours agree not more" in text
 
 
