@@ -5,15 +5,14 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
   python -m experiments.study --config=configs/studies/tvae_table.py \
     "--config.only=('VAE', 'BubbleVAE', 'TVAE L=0', 'TVAE L=5/36', 'TVAE L=13/36', 'TVAE L=1/2', \
     '2-D TVAE')" --config.mnist_2d_epochs=250
-  for seed in 1 2; do python -m experiments.study --config=configs/studies/tvae_table.py \
-    "--config.only=('2-D TVAE', 'TVAE L=13/36')" --config.mnist_2d_epochs=250 \
-    --config.root=runs/tvae_long_s$seed "--config.overrides=('seed=$seed',)" \
-    --config.records=runs/tvae_long_s$seed/reports.jsonl --config.figures_dir=runs/tvae_long_s$seed; done
+  python -m experiments.study --config=configs/studies/tvae_table.py \
+    "--config.only=('2-D TVAE',)" --config.mnist_2d_epochs=250 --config.root=runs/tvae_long_s1 \
+    "--config.overrides=('seed=1',)" --config.records=runs/tvae_long_s1/reports.jsonl
   python -m experiments.study --config=configs/studies/tvae_organization.py
 
 The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE
-250 epochs of single frames, as RESULTS_TVAE.md's table has them), the second seeds 1 and 2 of
-two of them in runs/tvae_long_s1 and _s2; this one reads their checkpoints (read only) and
+250 epochs of single frames, as RESULTS_TVAE.md's table has them), the second seed 1 of the 2-D TVAE
+in runs/tvae_long_s1 (the same with TVAE L=13/36 and with seed 2 make the other seeds); this one reads their checkpoints (read only) and
 measures each on the same test digits. A run not trained yet is skipped. For the 100-epoch runs:
 `--config.root=runs/tvae100 "--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
 """
