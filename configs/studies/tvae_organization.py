@@ -11,9 +11,10 @@ they prefer, with d' selectivity and neighbour agreement, next to the same model
   python -m experiments.study --config=configs/studies/tvae_organization.py
 
 The first study command trains the MNIST rows in runs/tvae_long (10 epochs each; the 2-D TVAE
-250 epochs of single frames, as RESULTS_TVAE.md's table has them), the second seed 1 of the 2-D TVAE
-in runs/tvae_long_s1 (the same with TVAE L=13/36 and with seed 2 make the other seeds); this one reads their checkpoints (read only) and
-measures each on the same test digits. A run not trained yet is skipped. For the 100-epoch runs:
+250 epochs of single frames, as RESULTS_TVAE.md's table has them), the second seed 1 of the 2-D
+TVAE in runs/tvae_long_s1 (the same with TVAE L=13/36, and with seed 2, make the other seeds);
+this one reads their checkpoints (read only) and measures each on the same test digits. A run
+not trained yet is skipped. For the 100-epoch runs:
 `--config.root=runs/tvae100 "--config.runs=('VAE_s0|VAE', 'TVAE_L13_s0|TVAE L=13/36')"`.
 """
 
