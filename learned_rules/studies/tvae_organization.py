@@ -166,20 +166,8 @@ def run(config) -> list:
   return found
 
 
-def latest_by_run(found: list) -> dict:
-  latest = {}
-  for record in found:
-    latest[record["run"]] = record
-  return latest
-
-
-def by_row(records: list) -> dict:
-  rows = {}
-  for record in records:
-    rows.setdefault(record["row"], []).append(record)
-  for group in rows.values():
-    group.sort(key=lambda r: r["seed"])
-  return rows
+latest_by_run = tvae_curves.latest_by_run  # {run: its latest record}
+by_row = tvae_curves.by_row  # {row: its records by seed}
 
 
 def table(records: list) -> list[str]:
