@@ -10,6 +10,7 @@ the previous one is tried).
 
 import contextlib
 import hashlib
+import logging as py_logging
 import os
 import shutil
 import sys
@@ -68,6 +69,38 @@ def _drop_late_reads() -> None:
 
   hook.drops_late_checkpoint_reads = True
   sys.unraisablehook = hook
+
+
+# Checkpoint directories whose state read was attempted by `restore_latest` in this process.
+_READ_ATTEMPTED: set[str] = set()
+
+
+class _DropUnretrievedReads(py_logging.Filter):
+  """Drops asyncio's report of a failed read of a checkpoint that `restore_latest` set aside.
+
+  The second form of the same late reads (see `_drop_late_reads`): when orbax raises on the first
+  failed read, the other read tasks that failed too are never awaited, and asyncio logs each one,
+  with its traceback, as `Task exception was never retrieved` when it is collected. Only records
+  naming a checkpoint that `restore_latest` tried to read are dropped; the warning that names the
+  damaged checkpoint is logged by `_set_aside`, once.
+  """
+
+  drops_unretrieved_checkpoint_reads = True
+
+  def filter(self, record) -> bool:
+    if "never retrieved" not in str(record.msg):
+      return True
+    text = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+      text += str(record.exc_info[1])
+    return not any(path in text for path in _READ_ATTEMPTED)
+
+
+def _drop_unretrieved_reads() -> None:
+  """Installs `_DropUnretrievedReads` on the asyncio logger, once per process."""
+  asyncio_logger = py_logging.getLogger("asyncio")
+  if not any(getattr(f, "drops_unretrieved_checkpoint_reads", False) for f in asyncio_logger.filters):
+    asyncio_logger.addFilter(_DropUnretrievedReads())
 
 
 class CheckpointMismatchError(UserError):
@@ -206,6 +239,7 @@ class Checkpointer:
     expected_tree = to_host(template)
     expected = describe(expected_tree)
     _drop_late_reads()
+    _drop_unretrieved_reads()
     while True:
       step = self.latest_step()
       if step is None:
@@ -227,6 +261,7 @@ class Checkpointer:
           "(checkpoint vs config):\n" + "\n".join(lines) + "\nUse the config it was trained "
           "with (see config.json in the workdir) or a fresh workdir."
         )
+      _READ_ATTEMPTED.add(os.path.join(path, "state"))
       try:
         restored = self._read_state(step, expected_tree)
       except Exception as error:  # noqa: BLE001 - truncated or missing files

@@ -90,3 +90,27 @@ def test_shape_mismatch_through_main_is_a_message_not_a_traceback(tmp_path):
   assert "does not match this config" in result.stderr
   assert "params/neuron/Dense_0/kernel" in result.stderr
   assert "Traceback" not in result.stderr
+
+
+def test_unretrieved_reads_of_a_set_aside_checkpoint_are_dropped_and_others_kept(tmp_path):
+  """asyncio's `Task exception was never retrieved` for a checkpoint already tried is dropped."""
+  state = template_state(tiny_config())
+  directory = str(tmp_path / "checkpoints")
+  save_steps(directory, state, [1])
+  checkpointer = checkpointing.Checkpointer(directory)
+  checkpointer.restore_latest(state)  # registers the checkpoint it read
+  checkpointer.close()
+  read_path = os.path.join(os.path.abspath(directory), "1", "state")
+  drop = checkpointing._DropUnretrievedReads()
+
+  def record(msg, exc=None):
+    exc_info = (type(exc), exc, None) if exc is not None else None
+    return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, msg, None, exc_info)
+
+  error = ValueError(f'OUT_OF_RANGE: Error reading "{read_path}/d/abc"')
+  assert not drop.filter(record("Task exception was never retrieved", error))
+  other = ValueError('OUT_OF_RANGE: Error reading "/elsewhere/state/d/abc"')
+  assert drop.filter(record("Task exception was never retrieved", other))
+  assert drop.filter(record(f"something else about {read_path}"))
+  installed = logging.getLogger("asyncio").filters
+  assert sum(isinstance(f, checkpointing._DropUnretrievedReads) for f in installed) == 1
