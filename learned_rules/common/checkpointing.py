@@ -99,7 +99,8 @@ class _DropUnretrievedReads(py_logging.Filter):
 def _drop_unretrieved_reads() -> None:
   """Installs `_DropUnretrievedReads` on the asyncio logger, once per process."""
   asyncio_logger = py_logging.getLogger("asyncio")
-  if not any(getattr(f, "drops_unretrieved_checkpoint_reads", False) for f in asyncio_logger.filters):
+  filters = asyncio_logger.filters
+  if not any(getattr(f, "drops_unretrieved_checkpoint_reads", False) for f in filters):
     asyncio_logger.addFilter(_DropUnretrievedReads())
 
 
