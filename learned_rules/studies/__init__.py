@@ -26,6 +26,7 @@ for _name in (
   "timing",  # one rule across the task's timing and difficulty axes
   "hopfield_reference",  # a textbook numpy Hopfield net beside the engine's Hebbian rules
   "diversity",  # do the hidden neurons of a layered net differ
+  "update_alignment",  # a layered rule's storage updates against delta and backprop
   "headline",  # the headline rule trained from scratch, stage by stage
   "bench",  # engine throughput against the machine's matmul limit, and memory
   "bench_sharding",  # one network split over several devices
