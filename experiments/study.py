@@ -55,10 +55,12 @@ def split_name_lists(config, argv) -> None:
 
   Only the fields overridden in `argv` are split, and only at top-level commas: an entry such as
   'train.exact_loads=(1, 4)' stays whole, and a config file's own entries are left as written.
+  A value written as a tuple or list literal ("--config.only=('a, b',)") is already split by
+  absl and is left whole, so a name may hold a comma.
   """
   for arg in argv:
-    name, equals, _ = arg.lstrip("-").partition("=")
-    if not equals or not name.startswith("config."):
+    name, equals, raw = arg.lstrip("-").partition("=")
+    if not equals or not name.startswith("config.") or raw.strip()[:1] in ("(", "["):
       continue
     *parents, key = name[len("config.") :].split(".")
     node = config
