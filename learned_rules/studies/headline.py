@@ -21,6 +21,19 @@ from learned_rules.studies.base import Study
 from learned_rules.train import params_io, trainer
 
 KIND = "headline_stage"
+# Records files of staged rules, each a section: its title and the command that trains it.
+SECTIONS = (
+  (
+    "headline.jsonl",
+    "The headline rule, trained stage by stage",
+    "python -m experiments.study --config=configs/studies/headline.py",
+  ),
+  (
+    "layered_scratch.jsonl",
+    "Layered nets from a random init, trained stage by stage",
+    "python -m experiments.study --config=configs/studies/layered_scratch.py",
+  ),
+)
 
 
 def validate(config) -> None:
@@ -111,16 +124,21 @@ def summary(found, config) -> list[str]:
 
 
 def section(context) -> list[str]:
-  found = context.read("headline.jsonl", KIND)
-  if not found:
-    return []
+  lines = []
+  for filename, title, command in SECTIONS:
+    found = context.read(filename, KIND)
+    if found:
+      lines += stage_table(found, title, command)
+  return lines
+
+
+def stage_table(found: list, title: str, command: str) -> list[str]:
   lines = [
-    "## The headline rule, trained stage by stage",
+    f"## {title}",
     "",
-    "Each stage is the default config with the overrides shown, warm-started from the previous "
-    "stage's meta-parameters, meta-trained by the resumable trainer "
-    "(`python -m experiments.study --config=configs/studies/headline.py`). Wall time is the "
-    "trainer's clock, summed over resumed parts.",
+    "Each stage is the study's base config with the overrides shown, warm-started from the "
+    "previous stage's meta-parameters, meta-trained by the resumable trainer "
+    f"(`{command}`). Wall time is the trainer's clock, summed over resumed parts.",
     "",
     "| rule | seed | stage | overrides | steps | wall s | final training hidden-bit acc | "
     "machine |",
