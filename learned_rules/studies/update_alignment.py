@@ -40,6 +40,13 @@ from a random init has no such unit, so its read-out is an arbitrary one of many
 and activity (rules/backprop.py): each must match its own reference (cosine 1, scale its rate),
 which checks the windows, the answer run and the references.
 
+The answer's change: weight read-outs are arbitrary for a rule with no weight-carrying unit (one
+meta-trained from a random init), so every rule is also measured through its answer alone: dy,
+the change of its answer y to the pair's key made by the pair's synapse writes (the answer run
+from the same neuron states, with the synapse states after the window against those before),
+against t (what a Hebbian write adds to the answer) and t - y (what the delta rule adds), and the
+per-pair least-squares fit dy = alpha t - beta y (beta / alpha: 0 Hebbian, 1 delta).
+
 Per pair and (layer, reference): the cosine of the two updates flattened over the layer's
 synapses, and the norm ratio |learned| / |reference| (the implied rate of a unit-rate reference);
 a pair whose update or reference is zero has no cosine (counted `undefined`). Records (kind
@@ -199,8 +206,20 @@ def _measure_fn(model, params, view: WeightView, task):
         sums[f"{name}/delta"] = _pair_sums(learned, delta)
         sums["check/delta_vs_backprop"] = _pair_sums(delta, backprop_step)
         sums["check/delta_vs_hebbian"] = _pair_sums(delta, hebbian[name])
+    # The write's effect on the answer to the pair's own key, from the same neuron states.
+    # dy: the whole change; dy_lin: its first order in the write (no saturation of the read).
+    answer_of = lambda synapses: answer_run(synapses, neurons_before, key)[1]
+    dy = answer_of(synapses_after) - y
+    tangent = jax.tree.map(jnp.subtract, synapses_after, synapses_before)
+    _, dy_lin = jax.jvp(answer_of, (synapses_before,), (tangent,))
+    terms = []
+    for name, change_of_y in (("answer", dy), ("answer_linear", dy_lin)):
+      sums[f"{name}/delta"] = _pair_sums(change_of_y, t - y)
+      sums[f"{name}/hebbian"] = _pair_sums(change_of_y, t)
+      terms += [t @ change_of_y, y @ change_of_y]  # for the fit dy = alpha t - beta y
     right = jnp.mean((1.0 + jnp.sign(y) * t) / 2.0)  # a zero answer is half right
-    return sums, jnp.stack([jnp.sqrt(jnp.mean(y**2)), right])
+    answer_stats = [jnp.sqrt(jnp.mean(y**2)), right, t @ t, t @ y, y @ y, *terms]
+    return sums, jnp.stack(answer_stats)
 
   def one(rng, external, keys, answers):
     start = model.init_state(params, rng)
@@ -238,11 +257,31 @@ def pair_alignment(model, params, view, task, k: int, episodes: int, seed: int):
     cosine = np.where(defined, dot / np.where(defined, learned * reference, 1.0), np.nan)
     ratio = np.where(reference > ZERO_NORM, learned / np.maximum(reference, ZERO_NORM), np.nan)
     out[name] = (cosine, ratio)
-  stats = np.asarray(stats, np.float64).reshape(-1, 2)
+  stats = np.asarray(stats, np.float64).reshape(-1, 9)
   return out, {
     "answer_rms": float(np.sqrt(np.mean(stats[:, 0] ** 2))),
     "answer_bits_right": float(stats[:, 1].mean()),
+    "answer_fit": answer_fit(stats[:, [2, 3, 4, 5, 6]]),
+    "answer_linear_fit": answer_fit(stats[:, [2, 3, 4, 7, 8]]),
   }
+
+
+def answer_fit(terms: np.ndarray) -> dict:
+  """Quantiles over pairs of (alpha, beta) in the least-squares fit dy = alpha t - beta y.
+
+  `terms`: (pairs, 5) of t.t, t.y, y.y, t.dy, y.dy. A Hebbian write moves the answer along the
+  target only (beta = 0); the delta rule along the error t - y (beta = alpha). A pair whose t
+  and y are (nearly) parallel has no fit (counted `undefined`).
+  """
+  tt, ty, yy, tdy, ydy = terms.T
+  det = tt * yy - ty**2
+  defined = det > 1e-9 * np.maximum(tt * yy, ZERO_NORM)
+  safe = np.where(defined, det, 1.0)
+  alpha = np.where(defined, (yy * tdy - ty * ydy) / safe, np.nan)
+  beta = np.where(defined, (ty * tdy - tt * ydy) / safe, np.nan)
+  ok = defined & (np.abs(np.nan_to_num(alpha)) > ZERO_NORM)
+  ratio = np.where(ok, beta / np.where(ok, alpha, 1.0), np.nan)
+  return {"alpha": quantiles(alpha), "beta": quantiles(beta), "beta_over_alpha": quantiles(ratio)}
 
 
 def quantiles(values: np.ndarray) -> dict:
@@ -386,6 +425,14 @@ def run(options) -> list:
       checks = {
         name.split("/")[1]: quantiles(pairs[name][0]) for name in pairs if name.startswith("check/")
       }
+      answer_space = {
+        space: {
+          name.split("/")[1]: summarize(*pairs[name])
+          for name in pairs
+          if name.split("/")[0] == space
+        }
+        for space in ("answer", "answer_linear")
+      }
       record = {
         "kind": KIND,
         "rule": label,
@@ -399,6 +446,7 @@ def run(options) -> list:
         "pattern_bits": task.config.pattern_bits,
         "layers": layers,
         "checks": checks,
+        "answer_space": answer_space,
         **answer,
         "wall_s": time.time() - start,
         **records_io.provenance(options.machine),
@@ -502,6 +550,34 @@ def markdown(found: list, plot_link: str = "") -> list[str]:
       f"| {cell(checks['delta_vs_hebbian'])} | {r['answer_rms']:.3f} "
       f"| {r['answer_bits_right']:.3f} |"
     )
+  with_answer = [r for r in found if "answer_space" in r]
+  if with_answer:
+    lines += [
+      "",
+      "The same writes seen through the answer, which needs no weight read-out and so holds for "
+      "any rule: dy, the change of the net's answer to the pair's own key made by the pair's "
+      "synapse writes alone (the same neuron states before and after), against the target t "
+      "(what a Hebbian write adds) and the error t - y (what the delta rule adds), and "
+      "beta / alpha of the fit dy = alpha t - beta y per pair: 0 for a write that ignores the "
+      "current answer, 1 for one that moves it by the error. Linear: the first order of dy in "
+      "the write (a Jacobian-vector product), which tells the write's direction; whole: the "
+      "answer after the write, where a write that saturates the answer to t reads as delta "
+      "whatever its form.",
+      "",
+      "| rule | K | linear: cos(dy, t - y) | linear: cos(dy, t) | linear: beta / alpha "
+      "| whole: cos(dy, t - y) | whole: cos(dy, t) | whole: beta / alpha |",
+      "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in with_answer:
+      cells = []
+      for space, fit in (("answer_linear", "answer_linear_fit"), ("answer", "answer_fit")):
+        refs = r["answer_space"][space]
+        cells += [
+          cell(refs["delta"]["cosine"]),
+          cell(refs["hebbian"]["cosine"]),
+          cell(r[fit]["beta_over_alpha"]),
+        ]
+      lines.append(f"| {r['rule']} | {r['k']} | " + " | ".join(cells) + " |")
   machines = sorted({r["machine"] for r in found})
   commands = sorted({r["command"] for r in found})
   wall = sum(r["wall_s"] for r in found)

@@ -46,6 +46,11 @@ def test_the_delta_rule_measured_through_the_harness_is_the_delta_reference(stud
   delta = cosines(record, "hidden_output", "delta")
   assert delta["n"] == 2 * 3 and delta["undefined"] == 0
   assert delta["q5"] > 0.999  # every pair's write is (t - y) a, up to its positive rate
+  # Through the answer: a linear answer layer moves by exactly rate x (t - y), whole or linear.
+  for space, fit in (("answer", "answer_fit"), ("answer_linear", "answer_linear_fit")):
+    assert record["answer_space"][space]["delta"]["cosine"]["q5"] > 0.999
+    assert record[fit]["beta_over_alpha"]["q5"] == pytest.approx(1.0, abs=1e-3)
+    assert record[fit]["beta_over_alpha"]["q95"] == pytest.approx(1.0, abs=1e-3)
   # Its hidden weights are frozen: no update, so no direction to compare.
   frozen = cosines(record, "input_hidden", "backprop")
   assert frozen["n"] == 0 and frozen["undefined"] == 2 * 3
@@ -70,6 +75,12 @@ def test_the_hand_set_start_writes_hebbian_into_its_output_layer_only(study):
   assert record["weight"].startswith("gate read-out")
   # Its write is scale * tanh(eta * tanh(a * h_out)) with h_out driven by the taught value.
   assert cosines(record, "hidden_output", "hebbian")["q50"] > 0.95
+  # Through the answer, to first order, the write adds the target and ignores the answer...
+  linear = record["answer_space"]["answer_linear"]
+  assert linear["hebbian"]["cosine"]["q50"] > 0.95
+  assert abs(record["answer_linear_fit"]["beta_over_alpha"]["q50"]) < 0.2
+  # ... while the whole write saturates the answer onto the target, which reads as delta.
+  assert record["answer_fit"]["beta_over_alpha"]["q50"] > 0.5
   # Input neurons carry nothing on the written component: the input layer never changes.
   assert cosines(record, "input_hidden", "hebbian")["n"] == 0
   assert 0.0 <= record["answer_bits_right"] <= 1.0
@@ -90,6 +101,7 @@ def test_records_are_written_once_and_the_section_renders(study, monkeypatch):
   assert text.startswith("## Storage updates against the delta rule")
   assert "| layered_hebbian_start | 2 | hidden → output |" in text
   assert "| delta_features | 2 | input → hidden | - |" in text
+  assert "| linear: cos(dy, t - y) |" in text and "| layered_hebbian_start | 2 | 0." in text
   assert "![update alignment](update_alignment.png)" in text
   assert (tmp / "update_alignment.png").stat().st_size > 0
 
