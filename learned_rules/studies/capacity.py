@@ -308,9 +308,8 @@ def _cell(row) -> str:
   return f"{row['median']:g} ({row['min']}–{row['max']})"
 
 
-def trained_sizes(records: list, root: str = ".") -> dict:
-  """{rule group: set of N it was trained at} for committed rules whose directory is at hand
-  (`task.pattern_bits` and any `train.extra_sizes`)."""
+def _saved_configs(records: list, root: str = ".") -> dict:
+  """{rule group: the saved config.json} of committed rules whose directory is at hand."""
   repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   out = {}
   for r in records:
@@ -321,11 +320,66 @@ def trained_sizes(records: list, root: str = ".") -> dict:
       path = os.path.join(base, source, "config.json")
       if os.path.exists(path):
         with open(path) as f:
-          config = json.load(f)
-        extra = sizes.extra_sizes(config.get("train", {}))
-        out[seed_group(r["rule"])] = {config["task"]["pattern_bits"], *extra}
+          out[seed_group(r["rule"])] = json.load(f)
         break
   return out
+
+
+def trained_sizes(records: list, root: str = ".") -> dict:
+  """{rule group: set of N it was trained at} for committed rules whose directory is at hand
+  (`task.pattern_bits` and any `train.extra_sizes`)."""
+  return {
+    group: {config["task"]["pattern_bits"], *sizes.extra_sizes(config.get("train", {}))}
+    for group, config in _saved_configs(records, root).items()
+  }
+
+
+# Numbers each hand-written rule keeps per synapse: its weight (tests check the engine agrees).
+HANDWRITTEN_STATE_SIZE = dict.fromkeys(HANDWRITTEN, 1)
+
+
+def state_sizes(records: list, root: str = ".") -> dict:
+  """{rule group: numbers kept per synapse}: `rule.synapse_state_size` of a committed rule, 1
+  for the hand-written ones."""
+  out = dict(HANDWRITTEN_STATE_SIZE)
+  for group, config in _saved_configs(records, root).items():
+    out[group] = config.get("rule", {}).get("synapse_state_size", 4)
+  return out
+
+
+def bits_per_state_number(k_star: float, n: int, state_size: int) -> float:
+  """Pattern bits stored at K* per synapse state number: K* N / (N (N - 1) d_w) on a fully
+  connected net of N = D neurons (each stored pattern counted as its N bits, recalled at the
+  threshold accuracy)."""
+  return k_star * n / (n * (n - 1) * state_size)
+
+
+def _bits_markdown(rows: list, state_size: dict) -> list[str]:
+  exact = [r for r in rows if r["layout"] == "exact" and r["rule"] in state_size]
+  if not exact:
+    return []
+  ns = sorted({r["n"] for r in exact})
+  lookup = {(r["rule"], r["n"]): r for r in exact}
+  keys = sorted({r["rule"] for r in exact}, key=lambda x: (x in HANDWRITTEN, x))
+  lines = [
+    "Bits stored per synapse state number at K* (layout 'exact'): K* N pattern bits over "
+    "N (N - 1) synapses of d_w numbers each (d_w = `rule.synapse_state_size` for learned rules, "
+    "1 for the hand-written ones, which keep one weight), from the median K*. It separates a "
+    "better rule from a bigger memory: a learned rule with four numbers per synapse must store "
+    "four times Storkey's K* to match it per number.",
+    "",
+    "| rule | d_w | " + " | ".join(f"N={n}" for n in ns) + " |",
+    "|---|---:|" + "---:|" * len(ns),
+  ]
+  for rule in keys:
+    cells = []
+    for n in ns:
+      row = lookup.get((rule, n))
+      cells.append(
+        "-" if row is None else f"{bits_per_state_number(row['median'], n, state_size[rule]):.3f}"
+      )
+    lines.append(f"| {rule} | {state_size[rule]} | " + " | ".join(cells) + " |")
+  return lines
 
 
 def best_per_size(rows: list, sizes_trained: dict, reference: str = "storkey_cued") -> list[dict]:
@@ -382,7 +436,11 @@ def _best_markdown(table: list, reference: str) -> list[str]:
 
 
 def markdown(
-  records: list, plot_path: str = "", threshold: float = 0.99, sizes_trained: dict | None = None
+  records: list,
+  plot_path: str = "",
+  threshold: float = 0.99,
+  sizes_trained: dict | None = None,
+  state_size: dict | None = None,
 ) -> str:
   rows = summary(records, threshold)
   if not rows:
@@ -416,6 +474,9 @@ def markdown(
     lines.append(f"| {rule} | {layout} | " + " | ".join(cells) + " |")
   if sizes_trained is not None:
     lines += [""] + _best_markdown(best_per_size(rows, sizes_trained), "storkey_cued")
+  if state_size is not None:
+    bits = _bits_markdown(rows, state_size)
+    lines += [""] + bits if bits else []
   for n, loads in SCAN_TABLES.items():
     for layout in LAYOUTS:
       table = load_table(records, n, layout, loads, complete=True)
@@ -552,7 +613,8 @@ def section(context) -> list[str]:
     return []
   plot(found, context.plot_path("capacity_search.png"))
   sizes_trained = trained_sizes(found, context.root)
-  text = markdown(found, context.link("capacity_search.png"), 0.99, sizes_trained)
+  state_size = state_sizes(found, context.root)
+  text = markdown(found, context.link("capacity_search.png"), 0.99, sizes_trained, state_size)
   return text.split("\n")
 
 

@@ -218,3 +218,40 @@ def test_plot_puts_cued_baselines_and_three_seed_rules_on_the_left(tmp_path):
   for count in (3, 15, 20):  # distinct up to 20 series
     assert len(set(style.colours(range(count)).values())) == count
   assert path.stat().st_size > 1000
+
+
+def test_bits_per_state_number_counts_each_rules_own_synapse_state(tmp_path):
+  from configs import remember
+  from learned_rules import experiment
+
+  config = remember.get_config()
+  with config.unlocked():
+    config.task.pattern_bits = 8
+  exp = experiment.build(config)
+  for rule, size in capacity.HANDWRITTEN_STATE_SIZE.items():  # the engine keeps what we count
+    assert exp.model(rule).rule.synapse_state_size == size, rule
+  for name, d_w in (("wide_s0", 4), ("wide_s1", 4), ("narrow_s0", 1)):
+    os.makedirs(tmp_path / "rules" / name)
+    with open(tmp_path / "rules" / name / "config.json", "w") as f:
+      json.dump({"task": {"pattern_bits": 64}, "rule": {"synapse_state_size": d_w}}, f)
+  records = [{"rule": n, "source": os.path.join("rules", n)} for n in ("wide_s0", "narrow_s0")]
+  sizes = capacity.state_sizes(records, root=str(tmp_path))
+  assert sizes["wide"] == 4 and sizes["narrow"] == 1 and sizes["storkey_cued"] == 1
+  # 14 patterns of 64 bits on 64 x 63 one-number synapses; 20 on four-number ones.
+  assert capacity.bits_per_state_number(14, 64, 1) == pytest.approx(14 / 63)
+  assert capacity.bits_per_state_number(20, 64, 4) == pytest.approx(20 / 252)
+  rows = [
+    {"rule": "wide", "layout": "exact", "n": 64, "median": 20, "min": 19, "max": 23, "seeds": 3},
+    {
+      "rule": "storkey_cued",
+      "layout": "exact",
+      "n": 64,
+      "median": 14,
+      "min": 14,
+      "max": 14,
+      "seeds": 1,
+    },
+    {"rule": "wide", "layout": "trained", "n": 64, "median": 30, "min": 30, "max": 30, "seeds": 1},
+  ]
+  lines = capacity._bits_markdown(rows, sizes)
+  assert "| wide | 4 | 0.079 |" in lines and "| storkey_cued | 1 | 0.222 |" in lines
