@@ -1,5 +1,6 @@
-"""The layered-from-scratch recipe (configs/studies/layered_scratch.py): each ablation leaves out
-exactly its piece at the same budget, and the recipe's two stages train on a tiny layered net."""
+"""The layered-from-scratch study (configs/studies/layered_scratch.py): the recipe is time alone,
+each ablation leaves out exactly its piece at the same budget, and the two-stage variant trains
+on a tiny layered net."""
 
 import json
 
@@ -30,8 +31,11 @@ def overrides(config, stage):
 
 
 def test_every_ablation_drops_only_its_piece_at_a_quarter_of_the_budget():
-  full, short = layered_scratch.get_config(), layered_scratch.get_config("short")
-  assert full.seeds == (0, 1, 2) and short.seeds == (0,)
+  recipe = layered_scratch.get_config()
+  assert recipe.seeds == (0, 1, 2) and recipe.stage_order == ("plain",)
+  assert overrides(recipe, "plain") == {*layered_scratch.COMMON, "train.max_seconds=1200"}
+  full, short = layered_scratch.get_config("escape"), layered_scratch.get_config("short")
+  assert full.seeds == short.seeds == (0,) and full.prefix == "layered_scratch"
   assert "train.max_seconds=1200" in overrides(full, "escape")
   assert "train.max_seconds=300" in overrides(short, "escape")
   assert "train.max_seconds=150" in overrides(short, "plain")
@@ -50,9 +54,9 @@ def test_every_ablation_drops_only_its_piece_at_a_quarter_of_the_budget():
   assert baseline.stage_order == ("plain",)
   assert overrides(baseline, "plain") == {*layered_scratch.COMMON, "train.max_seconds=450"}
   study = studies.load("headline")
-  for name in ("", *layered_scratch.ABLATIONS):
+  for name in ("", *layered_scratch.VARIANTS):
     study.validate(layered_scratch.get_config(name))
-  with pytest.raises(ValueError, match="the ablations are"):
+  with pytest.raises(ValueError, match="the variants are"):
     layered_scratch.get_config("no_such_thing")
 
 
