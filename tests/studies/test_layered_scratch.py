@@ -1,6 +1,5 @@
-"""The layered-from-scratch study (configs/studies/layered_scratch.py): the recipe is time alone,
-each ablation leaves out exactly its piece at the same budget, and the two-stage variant trains
-on a tiny layered net."""
+"""The layered-from-scratch study (configs/studies/layered_scratch.py): each variant changes only
+its piece at the recipe's budget, and the recipe's two stages train on a tiny layered net."""
 
 import json
 
@@ -30,29 +29,35 @@ def overrides(config, stage):
   return set(config.stages[stage].overrides)
 
 
-def test_every_ablation_drops_only_its_piece_at_a_quarter_of_the_budget():
+def test_every_variant_changes_only_its_piece_at_the_recipes_budget():
   recipe = layered_scratch.get_config()
-  assert recipe.seeds == (0, 1, 2) and recipe.stage_order == ("plain",)
-  assert overrides(recipe, "plain") == {*layered_scratch.COMMON, "train.max_seconds=1200"}
-  full, short = layered_scratch.get_config("escape"), layered_scratch.get_config("short")
-  assert full.seeds == short.seeds == (0,) and full.prefix == "layered_scratch"
-  assert "train.max_seconds=1200" in overrides(full, "escape")
-  assert "train.max_seconds=300" in overrides(short, "escape")
-  assert "train.max_seconds=150" in overrides(short, "plain")
-  escape = overrides(short, "escape")
-  dropped = {
-    "no_big_init": set(layered_scratch.BIG_INIT),
-    "no_balance": set(layered_scratch.BALANCE),
-    "no_reset": set(layered_scratch.RESET),
+  assert recipe.seeds == (0, 1, 2) and recipe.prefix == "layered_scratch_reset"
+  assert recipe.stage_order == ("escape", "plain")
+  escape = overrides(recipe, "escape")
+  assert escape == {
+    *layered_scratch.COMMON,
+    *layered_scratch.BIG_INIT,
+    *layered_scratch.RESET,
+    "train.max_seconds=300",
   }
-  for name, pieces in dropped.items():
+  # The plain stage: the unchanged task, the recipe's wider synapse states kept.
+  assert not overrides(recipe, "plain") & set(layered_scratch.RESET + layered_scratch.BALANCE)
+  assert "train.max_seconds=150" in overrides(recipe, "plain")
+  changed = {
+    "no_big_init": (set(layered_scratch.BIG_INIT), set(layered_scratch.BALANCE)),
+    "no_reset": (set(layered_scratch.RESET), set(layered_scratch.BALANCE)),
+    "short": (set(), set(layered_scratch.BALANCE)),
+  }
+  for name, (removed, added) in changed.items():
     config = layered_scratch.get_config(name)
-    assert config.prefix == f"layered_scratch_{name}"
-    assert overrides(config, "escape") == escape - pieces
+    assert config.prefix == f"layered_scratch_{name}" and config.seeds == (0,)
+    assert overrides(config, "escape") == (escape - removed) | added
   # The baseline: one stage on the unchanged task from the default init, the same 450 s.
   baseline = layered_scratch.get_config("random_init")
   assert baseline.stage_order == ("plain",)
   assert overrides(baseline, "plain") == {*layered_scratch.COMMON, "train.max_seconds=450"}
+  assert "train.max_seconds=1200" in overrides(layered_scratch.get_config("plain"), "plain")
+  assert "train.max_seconds=1200" in overrides(layered_scratch.get_config("escape"), "escape")
   study = studies.load("headline")
   for name in ("", *layered_scratch.VARIANTS):
     study.validate(layered_scratch.get_config(name))
@@ -61,7 +66,7 @@ def test_every_ablation_drops_only_its_piece_at_a_quarter_of_the_budget():
 
 
 def test_the_recipe_trains_both_stages_on_a_tiny_layered_net(tmp_path):
-  recipe = layered_scratch.get_config("short")
+  recipe = layered_scratch.get_config()
   config = study_config(
     "headline",
     records=str(tmp_path / "layered_scratch.jsonl"),
@@ -84,8 +89,8 @@ def test_the_recipe_trains_both_stages_on_a_tiny_layered_net(tmp_path):
   runs = tmp_path / "runs" / "tiny_scratch_s0"
   escape = json.loads((runs / "escape" / "config.json").read_text())
   plain = json.loads((runs / "plain" / "config.json").read_text())
-  assert escape["task"]["balanced_answers"] and escape["task"]["reset_neurons_at_recall"]
-  assert not plain["task"]["balanced_answers"] and not plain["task"]["reset_neurons_at_recall"]
+  assert escape["task"]["reset_neurons_at_recall"] and not plain["task"]["reset_neurons_at_recall"]
+  assert not escape["task"]["balanced_answers"] and not plain["task"]["balanced_answers"]
   assert escape["rule"]["init"] == plain["rule"]["init"] == "random"
   assert plain["rule"]["synapse_update_scale"] == 0.5 and plain["rule"]["bilinear"]
   assert (tmp_path / "rules" / "tiny_scratch_s0" / "meta_params.msgpack").is_file()
