@@ -36,3 +36,20 @@ def test_nested_keys_and_non_string_tuples_are_found_or_left_alone():
   assert config.block.names == ("p", "q")
   assert config.block.ks == (1, 2)
   study_main.split_name_lists(config, ["--config.missing.key=a,b", "--flag=a,b", "positional"])
+
+
+def test_recorded_commands_quote_as_a_person_would_and_split_back_to_the_same_args():
+  import shlex
+
+  from learned_rules.common import records
+
+  args = [
+    "--config=configs/studies/layered_table.py",
+    "--config.machine=2-core host, beside a run",
+    "--config.rules=('a=results/rules/x_s0', 'results/rules/x_s1')",
+    "--config.note=it's $HOME",
+  ]
+  line = records.command_line("experiments.study", args)
+  assert line.startswith("python -m experiments.study --config=configs/studies/layered_table.py")
+  assert "\"--config.rules=('a=results/rules/x_s0', 'results/rules/x_s1')\"" in line
+  assert shlex.split(line) == ["python", "-m", "experiments.study", *args]

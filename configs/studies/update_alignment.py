@@ -7,8 +7,10 @@ synapse layer, each reference computed on the state the rule is in just before a
 
 `rules`: committed layered rule directories (their weight read from the bilinear gate on
 `carrier_units`) or the engine's `backprop` and `delta_features`, which the harness must find
-matching their own references. A rule already recorded with the same settings is skipped. The
-whole default list takes about 3 minutes on a 2-core CPU.
+matching their own references. Rules meta-trained from a random init (`layered_scratch_reset_*`)
+have no weight-carrying unit: read their rows through the answer (the study's last table). A
+rule already recorded with the same settings is skipped. The whole default list takes about 4
+minutes on a 2-core CPU.
 """
 
 from configs.studies import common
@@ -22,6 +24,9 @@ def get_config():
     "results/rules/layered_warm_s2",
     "results/rules/layered_hebbian_start",
     "results/rules/layered_warm_random_init_s0",
+    "results/rules/layered_scratch_reset_s0",
+    "results/rules/layered_scratch_reset_s1",
+    "results/rules/layered_scratch_reset_s2",
     "backprop",
     "delta_features",
   )  # committed layered rule directories, or the engine rules 'backprop' / 'delta_features'

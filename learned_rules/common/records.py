@@ -68,9 +68,19 @@ def machine_description(override: str = "") -> str:
   return f"{os.cpu_count()}-core {platform.machine()} host, jax {jax.__version__} on {kind}"
 
 
-def command_line(module: str = "experiments.study") -> str:
+def shell_quote(arg: str) -> str:
+  """`arg` for a POSIX shell, as a person writes it: bare when safe, in double quotes when it
+  holds single quotes (a Python tuple of strings) and nothing a double-quoted string expands,
+  else as `shlex.quote` does."""
+  if "'" in arg and not any(c in arg for c in '"$`\\!'):
+    return f'"{arg}"'
+  return shlex.quote(arg)
+
+
+def command_line(module: str = "experiments.study", argv: list[str] | None = None) -> str:
   """The command that is running, as a user would type it (`python -m <module> <args>`)."""
-  return shlex.join(["python", "-m", module, *sys.argv[1:]])
+  args = sys.argv[1:] if argv is None else argv
+  return " ".join(shell_quote(a) for a in ["python", "-m", module, *args])
 
 
 def provenance(machine: str = "") -> dict:

@@ -208,7 +208,7 @@ def markdown(records: list) -> str:
     f"{', '.join(map(str, episodes))} held-out episodes per point, the same for every rule at "
     f"a K (K pairs in K slots), except the floor, computed by `probes.majority_answer_accuracy` "
     f"on its own draw of as many episodes; evaluation {eval_s / 60:.1f} min on "
-    f"{', '.join(machines)}. backprop's rate is chosen per K on these same episodes.",
+    f"{'; '.join(machines)}. backprop's rate is chosen per K on these same episodes.",
     "",
     "Command: " + "; ".join(f"`{c}`" for c in commands),
     "",
