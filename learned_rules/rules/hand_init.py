@@ -1,11 +1,11 @@
 """A hand-set starting point for the learned rule: Hebbian storage over random features.
 
 Our design, used by `rule.init = 'hebbian_features'`: meta-training on layered nets
-from a random init falls into the answer that needs no cue (every output neuron reports the
-per-bit majority of the answers it was taught; README, "Why the layered rule is stuck at 0.68").
-Storing a pair needs two pieces at once, a write into the output synapses and a read of them at
-recall, and at a random init the gradient of either is proportional to the other, so neither
-grows. This init sets the learned rule's own parameters (the bilinear form, `rule.bilinear=True`)
+from a random init first sits at the answer that needs no cue (every output neuron reports the
+per-bit majority of the answers it was taught). Storing a pair needs two pieces at once, a write
+into the output synapses and a read of them at recall, and at a random init the gradient of
+either is proportional to the other, so both grow slowly (about 1,300 meta-steps at an undecayed
+rate: configs/studies/layered_scratch.py). This init sets the learned rule's own parameters (the bilinear form, `rule.bilinear=True`)
 so that both pieces exist at step 0; meta-training then starts from a rule that already stores.
 What it encodes:
 
