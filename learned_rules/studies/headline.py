@@ -29,11 +29,6 @@ SECTIONS = (
     "python -m experiments.study --config=configs/studies/headline.py",
   ),
   (
-    "synapse_state.jsonl",
-    "One number per synapse: the default recipe's control, trained",
-    "python -m experiments.study --config=configs/studies/synapse_state.py",
-  ),
-  (
     "layered_scratch.jsonl",
     "Layered nets from a random init, trained stage by stage",
     "python -m experiments.study --config=configs/studies/layered_scratch.py",

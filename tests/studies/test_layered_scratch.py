@@ -33,16 +33,17 @@ def test_every_variant_changes_only_its_piece_at_the_recipes_budget():
   recipe = layered_scratch.get_config()
   assert recipe.seeds == (0, 1, 2) and recipe.prefix == "layered_scratch_reset"
   assert recipe.stage_order == ("escape", "plain")
-  escape = overrides(recipe, "escape")
-  assert escape == {
-    *layered_scratch.COMMON,
-    *layered_scratch.BIG_INIT,
-    *layered_scratch.RESET,
-    "train.max_seconds=300",
-  }
+  changes = {*layered_scratch.COMMON, *layered_scratch.BIG_INIT, *layered_scratch.RESET}
+  assert overrides(recipe, "escape") == changes | {"train.max_seconds=900"}
   # The plain stage: the unchanged task, the recipe's wider synapse states kept.
   assert not overrides(recipe, "plain") & set(layered_scratch.RESET + layered_scratch.BALANCE)
-  assert "train.max_seconds=150" in overrides(recipe, "plain")
+  assert "train.max_seconds=300" in overrides(recipe, "plain")
+  # The same recipe at the variants' 7.5 minutes, three seeds.
+  short = layered_scratch.get_config("reset_short")
+  assert short.seeds == (0, 1, 2) and short.prefix == "layered_scratch_reset_short"
+  escape = overrides(short, "escape")
+  assert escape == changes | {"train.max_seconds=300"}
+  assert "train.max_seconds=150" in overrides(short, "plain")
   changed = {
     "no_big_init": (set(layered_scratch.BIG_INIT), set(layered_scratch.BALANCE)),
     "no_reset": (set(layered_scratch.RESET), set(layered_scratch.BALANCE)),
