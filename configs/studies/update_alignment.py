@@ -24,6 +24,7 @@ def get_config():
     "results/rules/layered_warm_s2",
     "results/rules/layered_hebbian_start",
     "results/rules/layered_warm_random_init_s0",
+    "results/rules/layered_scratch_reset_short_s0",
     "results/rules/layered_scratch_reset_s0",
     "results/rules/layered_scratch_reset_s1",
     "results/rules/layered_scratch_reset_s2",
