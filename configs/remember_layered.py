@@ -21,8 +21,8 @@ to 0.50; ten passes, --config.task.repetitions=10: 1.000 at 0.01, 0.03 and 0.04)
 delta_features 0.982 (rate 0.3; 1.0, the exact normalized write, gives 0.964), Hebbian 0.498,
 delta 0.498 (their outputs always answer +1), oracle 1.000. The learned rule is at chance after
 those 5 steps; meta-trained from its random init it first settles on the per-bit majority of
-the taught answers (0.68 at K = 4) and leaves it after about 1,300 steps at an undecayed rate
-(configs/studies/layered_scratch.py, RESULTS.md "Layered nets from a random init");
+the taught answers (0.68 at K = 4) and leaves it after about 1,400 steps (one seed) at an
+undecayed rate (configs/studies/layered_scratch.py, RESULTS.md "Layered networks");
 configs/remember_layered_warm.py meta-trains it from a hand-set Hebbian start to 0.9998.
 """
 

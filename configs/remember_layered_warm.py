@@ -9,10 +9,10 @@ its own parameters set so that the input synapses carry fixed random weights (a 
 random tanh features) and the output synapses are written Hebbian-style, activity of the hidden
 neuron times the taught target. Meta-training from a random init first sits at the answer that needs
 no cue (each output reports the majority of its taught bits, 0.68 here), because storing needs
-a write and a read that each have little gradient without the other; this start has both. (At an
-undecayed rate the random init leaves that plateau after about 1,300 steps:
-configs/studies/layered_scratch.py.) The loss is on the last step of each recall (the only step at which
-the cue has reached the outputs through two synapse layers); 1000 meta-steps.
+a write and a read that each have little gradient without the other; this start has both. (At
+an undecayed rate the random init leaves that plateau after a number of steps that varies by
+seed: configs/studies/layered_scratch.py.) The loss is on the last step of each recall (the only
+step at which the cue has reached the outputs through two synapse layers); 1000 meta-steps.
 Controls on the same 512 episodes: the start itself (--config.train.num_steps=0), the same
 command from a random init (--config.rule.init=random), the backprop rule (one SGD pass),
 delta_features and the oracle. README, "Layered networks", has the measured table.

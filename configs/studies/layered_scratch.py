@@ -23,6 +23,7 @@ Both stages keep the rate near its peak (`train.num_steps` far beyond what the b
 so the cosine schedule barely starts). The config argument picks a variant instead:
 
 - `reset_short`: the recipe at 5 + 2.5 minutes, three seeds (too short for two of them);
+  `reset_lr4e3`: the same with twice the rate in `escape` (4e-3, the default run's), three seeds;
 - at those 7.5 minutes, one seed each, all beside one other training run (equal CPU time):
   `random_init` (none of the changes: the baseline), `no_big_init` and `no_reset` (one change
   left out; `no_reset` takes balanced answers in its place), `short` (balanced answers,
@@ -55,7 +56,16 @@ RECIPE_S = (900, 300)  # escape, plain: the recipe
 SHORT_S = (300, 150)  # escape, plain: `reset_short` and the variants at equal time
 LONG_S = (1200, 600)  # escape, plain: the long two-stage variant
 PLAIN_LONG_S = 1200  # the long baseline
-VARIANTS = ("reset_short", "random_init", "no_big_init", "no_reset", "short", "plain", "escape")
+VARIANTS = (
+  "reset_short",
+  "reset_lr4e3",
+  "random_init",
+  "no_big_init",
+  "no_reset",
+  "short",
+  "plain",
+  "escape",
+)
 
 
 def stage(*overrides) -> ml_collections.ConfigDict:
@@ -71,7 +81,8 @@ def get_config(variant: str = ""):
   config.base = "remember_layered_warm"  # its net, task and bilinear rule; the init is replaced
   prefixes = {"": "layered_scratch_reset", "escape": "layered_scratch"}
   config.prefix = prefixes.get(variant, f"layered_scratch_{variant}")
-  config.seeds = (0, 1, 2) if variant in ("", "reset_short") else (0,)  # one rule per seed
+  three = ("", "reset_short", "reset_lr4e3")
+  config.seeds = (0, 1, 2) if variant in three else (0,)  # one rule per seed
   config.root = "runs/layered_scratch"  # training workdirs: <root>/<prefix>_s<seed>/<stage>
   config.rules_dir = "results/rules"  # where the finished rules are copied
   config.stages = ml_collections.ConfigDict()
@@ -84,6 +95,7 @@ def get_config(variant: str = ""):
   changes = {
     "": BIG_INIT + RESET,
     "reset_short": BIG_INIT + RESET,
+    "reset_lr4e3": BIG_INIT + RESET + ("train.learning_rate=4e-3",),
     "no_big_init": BALANCE + RESET,
     "no_reset": BIG_INIT + BALANCE,
     "short": BIG_INIT + BALANCE + RESET,

@@ -4,9 +4,10 @@ Our design, used by `rule.init = 'hebbian_features'`: meta-training on layered n
 from a random init first sits at the answer that needs no cue (every output neuron reports the
 per-bit majority of the answers it was taught). Storing a pair needs two pieces at once, a write
 into the output synapses and a read of them at recall, and at a random init the gradient of
-either is proportional to the other, so both grow slowly (about 1,300 meta-steps at an undecayed
-rate: configs/studies/layered_scratch.py). This init sets the learned rule's own parameters (the bilinear form, `rule.bilinear=True`)
-so that both pieces exist at step 0; meta-training then starts from a rule that already stores.
+either is proportional to the other, so both grow slowly (for a number of meta-steps that varies
+by seed, at an undecayed rate: configs/studies/layered_scratch.py). This init sets the learned
+rule's own parameters (the bilinear form, `rule.bilinear=True`) so that both pieces exist at step
+0; meta-training then starts from a rule that already stores.
 What it encodes:
 
 - synapse state component 0 is a fixed random weight (std `feature_std`, never updated); it

@@ -44,6 +44,9 @@ def test_every_variant_changes_only_its_piece_at_the_recipes_budget():
   escape = overrides(short, "escape")
   assert escape == changes | {"train.max_seconds=300"}
   assert "train.max_seconds=150" in overrides(short, "plain")
+  faster = layered_scratch.get_config("reset_lr4e3")
+  assert overrides(faster, "escape") == escape | {"train.learning_rate=4e-3"}
+  assert overrides(faster, "plain") == overrides(short, "plain")
   changed = {
     "no_big_init": (set(layered_scratch.BIG_INIT), set(layered_scratch.BALANCE)),
     "no_reset": (set(layered_scratch.RESET), set(layered_scratch.BALANCE)),
