@@ -339,11 +339,12 @@ HANDWRITTEN_STATE_SIZE = dict.fromkeys(HANDWRITTEN, 1)
 
 
 def state_sizes(records: list, root: str = ".") -> dict:
-  """{rule group: numbers kept per synapse}: `rule.synapse_state_size` of a committed rule, 1
-  for the hand-written ones."""
+  """{rule group: numbers kept per synapse}: `rule.synapse_state_size` of a committed rule whose
+  config.json states it, 1 for the hand-written ones; a rule not here gets no row."""
   out = dict(HANDWRITTEN_STATE_SIZE)
   for group, config in _saved_configs(records, root).items():
-    out[group] = config.get("rule", {}).get("synapse_state_size", 4)
+    if "synapse_state_size" in config.get("rule", {}):
+      out[group] = config["rule"]["synapse_state_size"]
   return out
 
 

@@ -62,9 +62,11 @@ def parse_rules(options) -> list:
   return list(groups.items())
 
 
-def task_config(k: int, options):
+def task_config(k: int, options, source: str = "layered_table override"):
+  """The layered task of `options.bases` at K = k pairs in k slots, with `options.overrides`
+  (named `source` in their errors)."""
   config = options.bases.remember_layered.copy_and_resolve_references()
-  overrides.apply(config, options.overrides, "layered_table override")
+  overrides.apply(config, options.overrides, source)
   with config.unlocked():
     config.task.k_min = config.task.k_max = k
     config.eval.k = k

@@ -65,13 +65,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from learned_rules import experiment
-from learned_rules.common import overrides
 from learned_rules.common import records as records_io
 from learned_rules.common.errors import ConfigError
 from learned_rules.rules import backprop
 from learned_rules.rules.learned import LearnedRule
 from learned_rules.state import NetworkState
-from learned_rules.studies import style
+from learned_rules.studies import layered_table, style
 from learned_rules.studies.base import Study
 from learned_rules.tasks.base import external_channels, model_inputs
 from learned_rules.train import saved_rules
@@ -158,7 +157,8 @@ def _pair_sums(learned, reference):
 
 def _measure_fn(model, params, view: WeightView, task):
   """One episode (synapse key, external (T, N, C), keys (K, D), answers (K, D)) -> per pair
-  sums {name: (K, 3)} (`_pair_sums`) and (K, 2) answer statistics (rms of y, bits right)."""
+  sums {name: (K, 3)} (`_pair_sums`) and (K, 9) answer statistics (rms of y, bits right, and
+  the dot products `answer_fit` takes, for the whole and the first-order change)."""
   topology = model.topology
   inputs = topology.group_slice("input")
   hidden = topology.group_slice("hidden0")
@@ -179,14 +179,12 @@ def _measure_fn(model, params, view: WeightView, task):
     final, logits = model.run(params, NetworkState(neuron_state, synapse_state), external, False)
     return final.neuron_state, view.answer(logits[-1])
 
-  def pair_loss(synapse_state, neuron_state, key, target):
-    """backprop.py's loss, 1/2 |y - t|^2, of the net's answer to `key`."""
-    _, y = answer_run(synapse_state, neuron_state, key)
-    return 0.5 * jnp.sum((y - target) ** 2)
-
   def pair(synapses_before, synapses_after, neurons_before, key, t):
-    probe, y = answer_run(synapses_before, neurons_before, key)
-    grad = jax.grad(pair_loss)(synapses_before, neurons_before, key, t)
+    answer_of = lambda synapses: answer_run(synapses, neurons_before, key)
+    # One linearization serves the answer y, its final neuron states and backprop.py's gradient
+    # of 1/2 |y - t|^2 w.r.t. the synapse states (J^T (y - t)).
+    (probe, y), pullback = jax.vjp(answer_of, synapses_before)
+    (grad,) = pullback((jnp.zeros_like(probe), y - t))
     before = model.dense_synapse_state(synapses_before)
     change = model.dense_synapse_state(synapses_after) - before
     descent = -model.dense_synapse_state(grad)
@@ -208,10 +206,10 @@ def _measure_fn(model, params, view: WeightView, task):
         sums["check/delta_vs_hebbian"] = _pair_sums(delta, hebbian[name])
     # The write's effect on the answer to the pair's own key, from the same neuron states.
     # dy: the whole change; dy_lin: its first order in the write (no saturation of the read).
-    answer_of = lambda synapses: answer_run(synapses, neurons_before, key)[1]
-    dy = answer_of(synapses_after) - y
+    answer_y = lambda synapses: answer_of(synapses)[1]
+    dy = answer_y(synapses_after) - y
     tangent = jax.tree.map(jnp.subtract, synapses_after, synapses_before)
-    _, dy_lin = jax.jvp(answer_of, (synapses_before,), (tangent,))
+    _, dy_lin = jax.jvp(answer_y, (synapses_before,), (tangent,))
     terms = []
     for name, change_of_y in (("answer", dy), ("answer_linear", dy_lin)):
       sums[f"{name}/delta"] = _pair_sums(change_of_y, t - y)
@@ -302,12 +300,7 @@ def summarize(cosines: np.ndarray, ratios: np.ndarray) -> dict:
 # --- setting a rule up ---------------------------------------------------------------------------
 def task_config(k: int, options):
   """The layered task at K = k pairs in k slots, with the study's overrides."""
-  config = options.bases.remember_layered.copy_and_resolve_references()
-  overrides.apply(config, options.overrides, "update_alignment override")
-  with config.unlocked():
-    config.task.k_min = config.task.k_max = k
-    config.eval.k = k
-  return config
+  return layered_table.task_config(k, options, source="update_alignment override")
 
 
 def _check_task(config) -> None:
